@@ -1,0 +1,37 @@
+"""Search spaces, registered by name: ``get_space("nb201")``, ``list_spaces()``."""
+
+from __future__ import annotations
+
+from zcnas.registry import Registry
+from zcnas.spaces.base import SearchSpace
+
+SPACES: Registry[type[SearchSpace]] = Registry("search space")
+_instances: dict[str, SearchSpace] = {}
+
+
+def register_space(name: str, aliases: tuple[str, ...] = (), description: str = ""):
+    """Class decorator that registers a :class:`SearchSpace` subclass."""
+
+    def deco(cls: type[SearchSpace]) -> type[SearchSpace]:
+        cls.name = name
+        SPACES.add(name, cls, aliases, description=description)
+        return cls
+
+    return deco
+
+
+def get_space(name: str) -> SearchSpace:
+    """The (shared, stateless) instance of the space called ``name`` or one of its aliases."""
+    canonical = SPACES.resolve(name)
+    if canonical not in _instances:
+        _instances[canonical] = SPACES.get(canonical)()
+    return _instances[canonical]
+
+
+def list_spaces(pattern: str = "*") -> list[str]:
+    return SPACES.names(pattern)
+
+
+from zcnas.spaces import nb201  # noqa: E402,F401  (registers the built-in spaces)
+
+__all__ = ["SearchSpace", "get_space", "list_spaces", "register_space", "SPACES"]
