@@ -1,0 +1,5 @@
+import sys
+
+from zcnas.cli import main
+
+sys.exit(main())
