@@ -1,0 +1,24 @@
+"""Zero-cost proxies: a registry with metadata, and one call that scores any ``nn.Module``.
+
+>>> from zcnas.proxies import score_model, list_proxies, get_proxy
+>>> get_proxy("jacov").name, get_proxy("synflow").higher_is_better
+('jacob_cov', True)
+"""
+
+from zcnas.proxies.base import (
+    PROXIES,
+    ProxyBatch,
+    ProxyContext,
+    ProxyResult,
+    ProxySpec,
+    get_proxy,
+    list_proxies,
+    proxy,
+    resolve_proxies,
+    run_proxy,
+    score_model,
+)
+from zcnas.proxies import core  # noqa: E402,F401  (registers the built-in proxies)
+
+__all__ = ["PROXIES", "ProxyBatch", "ProxyContext", "ProxyResult", "ProxySpec", "get_proxy",
+           "list_proxies", "proxy", "resolve_proxies", "run_proxy", "score_model"]

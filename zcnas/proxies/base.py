@@ -1,0 +1,275 @@
+"""Proxy registry, the per-model context that shares passes between proxies, and results.
+
+A proxy is a function ``fn(ctx: ProxyContext, **options) -> float`` registered with
+:func:`proxy`. Its options travel with the registration (foresight style), so one function can be
+registered twice with different options. The context works on private copies of the caller's
+model; the caller's parameters, buffers, mode and hooks are never touched.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from zcnas.errors import InputError, ProxyError
+from zcnas.registry import Registry
+
+
+@dataclass(frozen=True)
+class ProxySpec:
+    """A registered proxy and what a ranker needs to know about it."""
+
+    name: str
+    fn: Callable[..., float]
+    higher_is_better: bool
+    needs_data: bool
+    needs_labels: bool
+    options: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    reference: str = ""
+    #: number of batches the proxy consumes (>1 for proxies that compare batches)
+    n_batches: int = 1
+
+    @property
+    def description(self) -> str:
+        doc = (self.fn.__doc__ or "").strip().splitlines()
+        return doc[0] if doc else ""
+
+    def __call__(self, ctx: ProxyContext) -> float:
+        return self.fn(ctx, **self.options)
+
+
+PROXIES: Registry[ProxySpec] = Registry("proxy")
+
+
+def proxy(name: str, *, higher_is_better: bool = True, needs_data: bool = True,
+          needs_labels: bool = False, aliases: Sequence[str] = (), reference: str = "",
+          n_batches: int = 1, **options: Any):
+    """Register ``fn`` as proxy ``name``. Stack the decorator to register variants."""
+
+    def deco(fn: Callable[..., float]) -> Callable[..., float]:
+        spec = ProxySpec(name, fn, higher_is_better, needs_data, needs_labels, dict(options),
+                         tuple(aliases), reference, n_batches)
+        PROXIES.add(name, spec, tuple(aliases))
+        return fn
+
+    return deco
+
+
+def get_proxy(name: str) -> ProxySpec:
+    """The proxy called ``name`` (aliases accepted); unknown names get "did you mean"."""
+    return PROXIES.get(name)
+
+
+def list_proxies(pattern: str = "*") -> list[str]:
+    """Canonical names of registered proxies matching a glob pattern."""
+    return PROXIES.names(pattern)
+
+
+def resolve_proxies(names: Iterable[str] | str) -> list[str]:
+    """Canonical names for a comma-separated string or a list; duplicates removed."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    out: list[str] = []
+    for n in names:
+        c = PROXIES.resolve(n)
+        if c not in out:
+            out.append(c)
+    if not out:
+        raise InputError(f"No proxies given. Known proxies: {', '.join(list_proxies())}.")
+    return out
+
+
+# ---- results -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProxyResult:
+    """Value, wall time and status of one proxy on one model. ``value`` is NaN when failed."""
+
+    proxy: str
+    value: float
+    seconds: float
+    status: str = "ok"  # "ok" or "failed"
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+# ---- batches -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProxyBatch:
+    """What a proxy sees of the data: inputs (N,C,H,W), integer targets and the class count."""
+
+    inputs: torch.Tensor
+    targets: torch.Tensor | None = None
+    num_classes: int | None = None
+
+    @classmethod
+    def from_any(cls, batch: Any) -> ProxyBatch:
+        if batch is None or isinstance(batch, ProxyBatch):
+            return batch
+        if isinstance(batch, torch.Tensor):
+            return cls(batch)
+        if isinstance(batch, tuple | list) and len(batch) == 2:
+            return cls(batch[0], batch[1])
+        if hasattr(batch, "inputs"):
+            return cls(batch.inputs, getattr(batch, "targets", None), getattr(batch, "num_classes", None))
+        raise InputError(f"A proxy batch must be a tensor, an (inputs, targets) pair or an object with "
+                         f".inputs/.targets; got {type(batch).__name__}.")
+
+    def to(self, device: torch.device) -> ProxyBatch:
+        if self.inputs.device == device:
+            return self
+        t = None if self.targets is None else self.targets.to(device)
+        return ProxyBatch(self.inputs.to(device), t, self.num_classes)
+
+
+# ---- context -------------------------------------------------------------------------------------
+def is_weighted_layer(m: nn.Module) -> bool:
+    """Layers whose weights per-parameter proxies sum over (convolutions and linear layers)."""
+    return isinstance(m, nn.Conv2d | nn.Linear | nn.Conv1d | nn.Conv3d) and m.weight is not None
+
+
+class ProxyContext:
+    """Lazily computed, cached quantities that several proxies share, on private model copies.
+
+    With ``share=False`` nothing is cached (each proxy recomputes its passes on a fresh copy):
+    the baseline that the shared path must reproduce.
+    """
+
+    def __init__(self, model: nn.Module, batch: ProxyBatch | None, *, seed: int = 0,
+                 loss_fn: Callable | None = None, share: bool = True,
+                 input_shape: tuple[int, ...] | None = None):
+        self.model = model
+        self.batch = batch
+        self.seed = seed
+        self.loss_fn = loss_fn or nn.functional.cross_entropy
+        self.share = share
+        try:
+            self.device = next(model.parameters()).device
+        except StopIteration:
+            self.device = torch.device("cpu")
+        if batch is not None:
+            self.batch = batch.to(self.device)
+            self.input_shape = tuple(batch.inputs.shape[1:])
+        else:
+            self.input_shape = tuple(input_shape) if input_shape else (3, 32, 32)
+        self._cache: dict[str, Any] = {}
+
+    # -- helpers --
+    def require_data(self, proxy_name: str, labels: bool = False) -> ProxyBatch:
+        if self.batch is None:
+            raise InputError(f"Proxy {proxy_name!r} needs a data batch; pass one (e.g. --dataset).")
+        if labels and self.batch.targets is None:
+            raise InputError(f"Proxy {proxy_name!r} needs labels; the batch has none.")
+        return self.batch
+
+    def fresh_copy(self, train: bool = True) -> nn.Module:
+        """A private deep copy of the caller's model with no gradients, in train or eval mode."""
+        m = copy.deepcopy(self.model)
+        m.zero_grad(set_to_none=True)
+        m.train(train)
+        return m
+
+    def generator(self, offset: int = 0) -> torch.Generator:
+        g = torch.Generator(device=self.device)
+        g.manual_seed(self.seed + offset)
+        return g
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        if not self.share:
+            return compute()
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    # -- shared passes --
+    def loss_gradients(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(weight, grad) of every conv/linear layer after one loss backward on the batch, model in
+        train mode (the foresight setting for grad_norm, snip and fisher)."""
+
+        def compute():
+            batch = self.require_data("loss_gradients", labels=True)
+            m = self.fresh_copy(train=True)
+            out = m(batch.inputs)
+            loss = self.loss_fn(out, batch.targets)
+            loss.backward()
+            return [(mod.weight.detach(), mod.weight.grad.detach() if mod.weight.grad is not None
+                     else torch.zeros_like(mod.weight)) for mod in m.modules() if is_weighted_layer(mod)]
+
+        return self.cached("loss_gradients", compute)
+
+    def input_jacobian_and_relu_codes(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """One train-mode forward with the input requiring grad: the Jacobian of the summed output
+        w.r.t. the input (N, C*H*W) and the NASWOT binary-code kernel K (N, N) of ReLU inputs."""
+
+        def compute():
+            batch = self.require_data("jacobian")
+            m = self.fresh_copy(train=True)
+            n = batch.inputs.shape[0]
+            kernel = torch.zeros(n, n, dtype=torch.float64, device=self.device)
+
+            def hook(_mod, inp, _out):
+                c = (inp[0].detach().reshape(n, -1) > 0).to(torch.float64)
+                kernel.add_(c @ c.t()).add_((1.0 - c) @ (1.0 - c).t())
+
+            handles = [mod.register_forward_hook(hook) for mod in m.modules() if isinstance(mod, nn.ReLU)]
+            try:
+                x = batch.inputs.detach().clone().requires_grad_(True)
+                y = m(x)
+                (jac,) = torch.autograd.grad(y, x, torch.ones_like(y))
+            finally:
+                for h in handles:
+                    h.remove()
+            return jac.reshape(n, -1).detach(), kernel
+
+        return self.cached("jacobian_relu", compute)
+
+
+def check_finite(value: Any) -> float:
+    v = float(value.item() if isinstance(value, torch.Tensor) else value)
+    if not math.isfinite(v):
+        raise FloatingPointError(f"non-finite value {v}")
+    return v
+
+
+def run_proxy(spec: ProxySpec, ctx: ProxyContext, *, raise_errors: bool = False) -> ProxyResult:
+    """Run one proxy; NaN, inf and exceptions become a failed result (or ProxyError if asked)."""
+    t0 = time.perf_counter()
+    try:
+        if spec.needs_data:
+            ctx.require_data(spec.name, labels=spec.needs_labels)
+        value = check_finite(spec(ctx))
+    except InputError:
+        raise
+    except Exception as exc:  # a proxy failure is data, not a crash
+        seconds = time.perf_counter() - t0
+        reason = f"{type(exc).__name__}: {exc}".strip()
+        if raise_errors:
+            raise ProxyError(f"Proxy {spec.name!r} failed: {reason}") from exc
+        return ProxyResult(spec.name, float("nan"), seconds, "failed", reason[:500])
+    return ProxyResult(spec.name, value, time.perf_counter() - t0)
+
+
+def score_model(model: nn.Module, batch: Any = None, proxies: Iterable[str] | str = ("synflow",),
+                *, seed: int = 0, loss_fn: Callable | None = None, raise_errors: bool = False,
+                share: bool = True, input_shape: tuple[int, ...] | None = None) -> dict[str, ProxyResult]:
+    """Score any ``nn.Module`` on one batch with several proxies.
+
+    ``batch`` is a tensor, an ``(inputs, targets)`` pair or an object with ``inputs``/``targets``
+    (e.g. :class:`zcnas.data.Batch`). Proxies that need no data accept ``batch=None`` (give
+    ``input_shape`` then). Passes shared by several proxies run once when ``share`` is true.
+    Returns ``{canonical proxy name: ProxyResult}`` in the order asked.
+    """
+    names = resolve_proxies(proxies)
+    ctx = ProxyContext(model, ProxyBatch.from_any(batch), seed=seed, loss_fn=loss_fn, share=share,
+                       input_shape=input_shape)
+    return {n: run_proxy(get_proxy(n), ctx, raise_errors=raise_errors) for n in names}

@@ -1,0 +1,221 @@
+"""Scoring many architectures of a space with zero-cost proxies, resumably, into a record store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from zcnas.arch import Architecture
+from zcnas.errors import InputError, check_int
+from zcnas.spaces import get_space
+
+log = logging.getLogger("zcnas")
+
+#: bump when a change makes scores of the same configuration differ (init scheme, batch order, ...)
+SCORING_VERSION = 1
+
+
+def arch_seed(seed: int, arch: str) -> int:
+    """Stable per-architecture seed: the init does not depend on order, sample or process."""
+    digest = hashlib.blake2b(f"{seed}:{arch}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & (2**63 - 1)
+
+
+def build_seeded(space_name: str, arch: Architecture | str, num_classes: int, seed: int, device=None):
+    """Build ``arch`` with PyTorch's default init drawn from a per-architecture seed, without
+    touching the caller's global RNG state."""
+    import torch
+
+    space = get_space(space_name)
+    a = space.coerce(arch)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(arch_seed(seed, space.format(a)))
+        model = space.build(a, num_classes=num_classes)
+    return model.to(device) if device is not None else model
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """Everything that determines a score besides the architecture and the proxy."""
+
+    space: str = "nb201"
+    dataset: str = "digits"
+    data_dir: str | None = None
+    batch_size: int = 64
+    seed: int = 0
+    sampling: str = "random"
+    dedupe: bool = False
+    device: str = "cpu"
+    #: fingerprint of the image batch (set by :func:`load_batch`), so a store never mixes data
+    batch_sha1: str = ""
+    num_classes: int = 10
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def run_key(self) -> str:
+        key = {"v": SCORING_VERSION, "space": self.space, "dataset": self.dataset,
+               "batch_size": self.batch_size, "seed": self.seed, "sampling": self.sampling,
+               "dedupe": self.dedupe, "batch": self.batch_sha1, **self.extra}
+        return "score:" + hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def load_batch(config: ScoringConfig):
+    """The image batch for ``config`` and the config completed with its fingerprint."""
+    import dataclasses
+
+    from zcnas.data import get_batch
+
+    batch = get_batch(config.dataset, data_dir=config.data_dir, batch_size=config.batch_size,
+                      seed=config.seed, sampling=config.sampling)
+    h = hashlib.sha1(batch.inputs.numpy().tobytes())
+    if batch.targets is not None:
+        h.update(batch.targets.numpy().tobytes())
+    cfg = dataclasses.replace(config, batch_sha1=h.hexdigest()[:16], num_classes=batch.num_classes)
+    return batch, cfg
+
+
+def class_representatives(space_name: str) -> dict[str, str]:
+    """Function class -> representative string (the smallest string of the class in the space)."""
+    space = get_space(space_name)
+    reps: dict[str, str] = {}
+    for a in space.enumerate():
+        s = space.format(a)
+        c = space.canonical(a)
+        if c not in reps or s < reps[c]:
+            reps[c] = s
+    return reps
+
+
+def _progress(total: int, enabled: bool, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled, file=sys.stderr, unit="arch", desc=desc,
+                dynamic_ncols=True, smoothing=0.05)
+
+
+def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[str],
+                        config: ScoringConfig, *, store=None, batch=None, progress: bool = True,
+                        raise_errors: bool = False, share: bool = True) -> pd.DataFrame:
+    """Score ``archs`` with ``proxies``; returns long rows (one per architecture and proxy).
+
+    With a ``store`` (an open :class:`zcnas.records.RecordStore`), finished (arch, proxy) pairs
+    of the same configuration are skipped, and each architecture's rows are written as soon as it
+    is done, so an interrupted run resumes where it stopped. With ``config.dedupe`` one
+    representative per function class is scored and its scores are copied to every member.
+    """
+    from zcnas.proxies import get_proxy, resolve_proxies, score_model
+
+    space = get_space(config.space)
+    names = resolve_proxies(proxies)
+    specs = [get_proxy(n) for n in names]
+    strings = list(dict.fromkeys(space.format(space.coerce(a)) for a in archs))
+    if not strings:
+        raise InputError("No architectures to score.")
+    if batch is None and any(s.needs_data for s in specs):
+        batch, config = load_batch(config)
+    run_key = config.run_key()
+
+    done: dict[tuple[str, str], dict] = {}
+    if store is not None:
+        store.append("runs", [{"run_key": run_key, "kind": "score", "config": config.to_json(),
+                               "zcnas_version": _version(), "created": _now()}])
+        prev = store.frame("scores")
+        if len(prev):
+            prev = prev[prev["run_key"] == run_key]
+            for row in prev.to_dict(orient="records"):
+                done[(row["arch"], row["proxy"])] = row
+
+    # which architecture is computed for which target strings
+    if config.dedupe:
+        reps = class_representatives(config.space)
+        groups: dict[str, list[str]] = {}
+        for s in strings:
+            groups.setdefault(reps[space.canonical(s)], []).append(s)
+    else:
+        groups = {s: [s] for s in strings}
+
+    todo = [(rep, members) for rep, members in groups.items()
+            if any((m, n) not in done for m in members for n in names)]
+    n_done = len(strings) - sum(len(m) for _, m in todo)
+    if n_done:
+        log.info("resuming: %d of %d architectures already scored in the store", n_done, len(strings))
+
+    import torch
+
+    device = torch.device(config.device)
+    rows_out: list[dict] = [r for r in done.values() if r["arch"] in set(strings) and r["proxy"] in names]
+    bar = _progress(len(todo), progress, "scoring")
+    try:
+        for rep, members in todo:
+            # proxies some member still lacks; a representative row already stored is reused
+            need = [n for n in names if any((m, n) not in done for m in members)]
+            have = {n: done[(rep, n)] for n in need if (rep, n) in done}
+            compute = [n for n in need if n not in have]
+            results = {}
+            if compute:
+                model = build_seeded(config.space, rep, config.num_classes, config.seed, device)
+                results = score_model(model, batch, compute, seed=config.seed,
+                                      raise_errors=raise_errors, share=share,
+                                      input_shape=(3, 32, 32))
+            new_rows = []
+            for m in members:
+                for n in need:
+                    if (m, n) in done:
+                        continue
+                    if n in results:
+                        r = results[n]
+                        value, status, reason, secs = r.value, r.status, r.reason, r.seconds
+                    else:
+                        h = have[n]
+                        value, status, reason, secs = h["value"], h["status"], h["reason"], h["seconds"]
+                    if m != rep:
+                        reason = (reason + "; " if reason else "") + f"copied from {rep} (same function class)"
+                        secs = 0.0
+                    row = {"run_key": run_key, "space": config.space, "arch": m, "proxy": n,
+                           "dataset": config.dataset if batch is not None else "", "batch_size": config.batch_size,
+                           "seed": config.seed, "value": float(value), "status": status,
+                           "reason": reason, "seconds": float(secs)}
+                    new_rows.append(row)
+                    done[(m, n)] = row
+            if store is not None and new_rows:
+                store.append("scores", new_rows)
+            rows_out.extend(new_rows)
+            bar.update(1)
+    finally:
+        bar.close()
+    df = pd.DataFrame(rows_out)
+    return df
+
+
+def wide_scores(long: pd.DataFrame, proxies: Iterable[str]) -> pd.DataFrame:
+    """Long score rows -> one row per architecture, one column per proxy (NaN where failed)."""
+    ok = long[long["status"] == "ok"]
+    wide = ok.pivot_table(index="arch", columns="proxy", values="value", aggfunc="last")
+    wide = wide.reindex(index=pd.Index(long["arch"].unique(), name="arch"), columns=list(proxies))
+    wide.columns.name = None
+    return wide
+
+
+def _version() -> str:
+    from zcnas import __version__
+
+    return __version__
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def check_positive(name: str, value: int, owner: str) -> int:
+    return check_int(name, value, owner, minimum=1)
