@@ -1,0 +1,49 @@
+"""``zcnas list spaces|proxies|datasets|aggregates``."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from zcnas.cli.output import add_format_option, emit
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("list", help="list search spaces, proxies, datasets or aggregates",
+                       description="List what is registered, with each proxy's direction and needs.")
+    p.add_argument("what", choices=("spaces", "proxies", "datasets", "aggregates"))
+    p.add_argument("pattern", nargs="?", default="*", help="glob pattern, e.g. 'syn*'")
+    add_format_option(p)
+    p.set_defaults(func=run)
+
+
+def list_table(what: str, pattern: str = "*") -> pd.DataFrame:
+    if what == "spaces":
+        from zcnas.spaces import SPACES, get_space
+
+        rows = [{"name": n, "aliases": ",".join(SPACES.entry(n).aliases), "size": len(get_space(n)),
+                 "description": SPACES.entry(n).meta.get("description", "")} for n in SPACES.names(pattern)]
+    elif what == "proxies":
+        from zcnas.proxies import PROXIES
+
+        rows = []
+        for n in PROXIES.names(pattern):
+            s = PROXIES.get(n)
+            rows.append({"name": n, "direction": "higher" if s.higher_is_better else "lower",
+                         "needs_data": s.needs_data, "needs_labels": s.needs_labels,
+                         "aliases": ",".join(s.aliases), "description": s.description})
+    elif what == "datasets":
+        from zcnas.data import DATASETS
+
+        rows = [{"name": n, "aliases": ",".join(DATASETS.entry(n).aliases),
+                 "description": DATASETS.entry(n).meta.get("description", "")} for n in DATASETS.names(pattern)]
+    else:
+        from zcnas.aggregate import AGGREGATES
+
+        rows = [{"name": n, "description": (AGGREGATES.get(n).__doc__ or "").strip().splitlines()[0]}
+                for n in AGGREGATES.names(pattern)]
+    return pd.DataFrame(rows)
+
+
+def run(args) -> int:
+    emit(list_table(args.what, args.pattern), args.format, title=args.what)
+    return 0

@@ -1,0 +1,57 @@
+"""``zcnas rank``: score candidates with zero-cost proxies and print the top K."""
+
+from __future__ import annotations
+
+import logging
+
+from zcnas.cli.output import add_format_option, emit
+
+log = logging.getLogger("zcnas")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "rank", help="rank architectures by zero-cost proxies",
+        description="Score candidate architectures at initialisation and rank them. Results are saved "
+                    "to --store as they are computed; the same command resumes an interrupted run.")
+    p.add_argument("--space", default="nb201", help="search space (default nb201)")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--sample", type=int, metavar="N", help="N architectures drawn with --seed")
+    g.add_argument("--all", action="store_true", help="every architecture of the space")
+    g.add_argument("--archs", metavar="FILE", help="file of architecture strings (lines, JSON lines or CSV)")
+    p.add_argument("--proxies", default="synflow,jacob_cov,naswot",
+                   help="comma-separated proxies (see `zcnas list proxies`)")
+    p.add_argument("--aggregate", default=None,
+                   help="how several proxies combine (default mean_log_rank; see `zcnas list aggregates`)")
+    p.add_argument("--dataset", default="digits",
+                   help="image source for data-dependent proxies: digits (built in), cifar10, cifar100, npz")
+    p.add_argument("--data-dir", default=None, help="folder (or .npz file) with the dataset's images")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--sampling", choices=("random", "balanced"), default="random")
+    p.add_argument("--seed", type=int, default=0, help="seed for the sample, the batch and the init")
+    p.add_argument("--store", default=None, help="HDF5 record store to save to and resume from")
+    p.add_argument("--dedupe", action="store_true",
+                   help="score one architecture per function class and copy the scores to its members")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    p.add_argument("--top", type=int, default=10, metavar="K", help="rows to print (0 = all)")
+    add_format_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from zcnas.ranking import rank
+
+    result = rank(args.space, proxies=args.proxies, sample=args.sample, all=args.all,
+                  archs_file=args.archs, dataset=args.dataset, data_dir=args.data_dir,
+                  batch_size=args.batch_size, seed=args.seed, sampling=args.sampling, store=args.store,
+                  aggregate=args.aggregate, dedupe=args.dedupe, device=args.device,
+                  progress=not args.quiet)
+    failed = result.scores[result.scores["status"] != "ok"]
+    if len(failed):
+        log.warning("%d of %d proxy scores failed (see the store's reason column); those rank last.",
+                    len(failed), len(result.scores))
+    table = result.table if args.top == 0 else result.top(args.top)
+    emit(table, args.format, title=f"top {len(table)} of {len(result.table)} ({result.run_key})")
+    if args.store:
+        log.info("saved to %s (run %s)", args.store, result.run_key)
+    return 0
