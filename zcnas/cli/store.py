@@ -1,0 +1,69 @@
+"""``zcnas store info|export|compact|migrate PATH``: look into and maintain a record store."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import pandas as pd
+
+from zcnas.cli.output import FORMATS, emit
+
+log = logging.getLogger("zcnas")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("store", help="inspect, export, compact or migrate a record store (.h5)",
+                       description="Inspect, export, compact or migrate a zcnas record store.")
+    actions = p.add_subparsers(dest="store_action", metavar="ACTION")
+    actions.required = True
+
+    a = actions.add_parser("info", help="versions, tables and row counts, metadata")
+    a.add_argument("path", metavar="PATH")
+    a.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+
+    a = actions.add_parser("export", help="write one table as CSV/JSON/table to stdout or a file")
+    a.add_argument("path", metavar="PATH")
+    a.add_argument("--table", required=True, help="table to export (runs, scores, truth, ...)")
+    a.add_argument("--format", choices=FORMATS, default="csv", help="output format (default: csv)")
+    a.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    a = actions.add_parser("compact", help="fold the journal into the HDF5 file now")
+    a.add_argument("path", metavar="PATH")
+
+    a = actions.add_parser("migrate", help="upgrade a store written by an older zcnas")
+    a.add_argument("path", metavar="PATH")
+
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from zcnas.records import RecordStore, migrate
+
+    if args.store_action == "info":
+        with RecordStore(args.path, mode="r") as store:
+            info = store.info()
+        rows = [{"item": k, "value": str(info[k])} for k in
+                ("path", "schema_version", "zcnas_version", "created", "modified", "journal_rows")]
+        rows += [{"item": f"table {name}", "value": str(n)} for name, n in info["tables"].items()]
+        rows += [{"item": f"meta {k}", "value": json.dumps(v)} for k, v in info["meta"].items()]
+        emit(pd.DataFrame(rows, columns=["item", "value"]), args.format, title=f"record store {args.path}")
+    elif args.store_action == "export":
+        with RecordStore(args.path, mode="r") as store:
+            df = store.frame(args.table)
+        if args.output:
+            with open(args.output, "w", newline="") as fh:
+                emit(df, args.format, stream=fh)
+            log.info("wrote %d rows of table %r to %s", len(df), args.table, args.output)
+        else:
+            emit(df, args.format, stream=sys.stdout)
+    elif args.store_action == "compact":
+        with RecordStore(args.path, mode="r") as store:
+            pending = store.info()["journal_rows"]
+        with RecordStore(args.path, mode="a") as store:  # opening folds in what the journal holds
+            store.compact()
+        log.info("compacted %s (%d journal rows folded in)", args.path, pending)
+    elif args.store_action == "migrate":
+        print(migrate(args.path))
+    return 0
