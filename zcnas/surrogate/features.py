@@ -1,0 +1,267 @@
+"""Feature specifications for the surrogate: space encodings, GRAF-style graph features, proxies.
+
+A :class:`FeatureSpec` is a frozen value saved with every model, so a model always rebuilds exactly
+the features it was trained on. ``FeatureSpec.parse("onehot,graf,proxies:jacov,nwot")`` reads the
+command-line form; :meth:`FeatureSpec.transform` turns architecture strings (and an optional frame of
+proxy columns) into a float matrix in which missing proxy values are ``NaN`` (XGBoost learns a
+default direction for them).
+
+The graph features follow the idea of GRAF (Kadlecova et al., ICML 2024: "Surprisingly strong
+performance prediction with neural graph features"): simple, interpretable counts on the cell
+graph. For NB201 (nodes 0..3, one operation per edge) they are
+
+- operation counts, over all edges and over the *effective* edges (those on some input->output
+  path that avoids ``none``);
+- for every non-empty subset of the four non-zero operations: the number of input->output paths
+  that use only operations of the subset, and the shortest and longest such path (0 when none);
+- in- and out-degree of each node counting only non-``none`` edges, and per operation the in-degree
+  of the output node and out-degree of the input node;
+- whether the output is reachable from the input, the longest input->output path (edges) and the
+  largest number of convolutions on one input->output path.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from zcnas.arch import Architecture
+from zcnas.errors import DataError, InputError, UnknownNameError
+from zcnas.spaces import get_space
+
+#: missing-value sentinel used by NAS-Bench-Suite-Zero and older tools
+MISSING_SENTINEL = -1e8
+PROXY_TRANSFORMS = (None, "log")
+#: names other tools use for the same proxy; matched in both directions when looking up columns
+PROXY_ALIASES = {"jacov": "jacob_cov", "nwot": "naswot"}
+
+_NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+_NB201_LIVE = _NB201_OPS[1:]
+_NB201_SHORT = {"none": "none", "skip_connect": "skip", "nor_conv_1x1": "c1", "nor_conv_3x3": "c3",
+                "avg_pool_3x3": "pool"}
+_CONVS = ("nor_conv_1x1", "nor_conv_3x3")
+
+
+def _proxy_alternatives(name: str) -> list[str]:
+    alts = [name]
+    for a, b in PROXY_ALIASES.items():
+        if name == a:
+            alts.append(b)
+        elif name == b:
+            alts.append(a)
+    return alts
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Which features a surrogate uses. Frozen; round-trips through :meth:`to_dict`/:meth:`from_dict`.
+
+    ``encodings`` are names accepted by the space's ``encode`` (NB201: onehot, adjacency, path);
+    ``graph`` adds the GRAF-style graph features; ``proxies`` are column names looked up in the
+    proxy frame (aliases such as ``jacov``/``jacob_cov`` are matched both ways);
+    ``proxy_transform`` is ``None`` or ``"log"`` (signed ``log1p``; trees do not need it, linear
+    heads do).
+    """
+
+    space: str = "nb201"
+    encodings: tuple[str, ...] = ("onehot",)
+    graph: bool = True
+    proxies: tuple[str, ...] = ()
+    proxy_transform: str | None = None
+    # cached names, not part of the value
+    _names: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "encodings", tuple(self.encodings))
+        object.__setattr__(self, "proxies", tuple(self.proxies))
+        space = get_space(self.space)  # raises UnknownNameError for an unknown space
+        object.__setattr__(self, "space", space.name)
+        for e in self.encodings:
+            if e not in space.encodings:
+                raise UnknownNameError(f"{space.name} encoding", e, space.encodings)
+        if self.graph and space.name != "nb201":
+            raise InputError(f"Graph features are implemented for nb201 only, not {space.name!r}; "
+                             f"pass graph=False.")
+        if self.proxy_transform not in PROXY_TRANSFORMS:
+            raise InputError(f"The 'proxy_transform' parameter of FeatureSpec must be one of "
+                             f"{PROXY_TRANSFORMS}. Got {self.proxy_transform!r} instead.")
+        if len(set(self.proxies)) != len(self.proxies):
+            raise InputError(f"FeatureSpec proxies must be unique, got {list(self.proxies)}.")
+        if not (self.encodings or self.graph or self.proxies):
+            raise InputError("A FeatureSpec needs at least one of encodings, graph or proxies.")
+
+    # ---- construction ----------------------------------------------------------------------------
+    @classmethod
+    def parse(cls, text: str, space: str = "nb201", proxy_transform: str | None = None) -> FeatureSpec:
+        """Read ``"onehot,graf,proxies:jacov,nwot"``: encoding names, ``graf`` (or ``graph``) and
+        ``proxies:`` followed by proxy names (everything after ``proxies:`` is a proxy name)."""
+        encodings: list[str] = []
+        proxies: list[str] = []
+        graph = False
+        in_proxies = False
+        for raw in (t.strip() for t in text.split(",")):
+            if not raw:
+                continue
+            if raw.startswith("proxies:"):
+                in_proxies = True
+                raw = raw[len("proxies:"):].strip()
+                if not raw:
+                    continue
+            if in_proxies:
+                proxies.append(raw)
+            elif raw in ("graf", "graph"):
+                graph = True
+            else:
+                encodings.append(raw)
+        return cls(space=space, encodings=tuple(encodings), graph=graph, proxies=tuple(proxies),
+                   proxy_transform=proxy_transform)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FeatureSpec:
+        known = {"space", "encodings", "graph", "proxies", "proxy_transform"}
+        extra = set(d) - known
+        if extra:
+            raise DataError(f"Unknown feature specification keys {sorted(extra)}; expected {sorted(known)}.")
+        return cls(**{k: (tuple(v) if k in ("encodings", "proxies") else v) for k, v in d.items()})
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("_names")
+        d["encodings"], d["proxies"] = list(self.encodings), list(self.proxies)
+        return d
+
+    def describe(self) -> str:
+        """The command-line form, e.g. ``onehot,graf,proxies:jacov,nwot``."""
+        parts = list(self.encodings) + (["graf"] if self.graph else [])
+        if self.proxies:
+            parts.append("proxies:" + ",".join(self.proxies))
+        return ",".join(parts)
+
+    # ---- features --------------------------------------------------------------------------------
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        if not self._names:
+            names: list[str] = []
+            for e in self.encodings:
+                n = len(get_space(self.space).encode(_first_arch(self.space), e))
+                names += [f"{e}_{i}" for i in range(n)]
+            if self.graph:
+                names += list(graph_feature_names())
+            names += [f"proxy_{p}" for p in self.proxies]
+            object.__setattr__(self, "_names", tuple(names))
+        return self._names
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    def resolve_proxy_columns(self, columns: Iterable[str]) -> dict[str, str]:
+        """Map each proxy of the spec to a column of ``columns``; raise a one-line DataError if any
+        is missing."""
+        cols = list(columns)
+        found: dict[str, str] = {}
+        for p in self.proxies:
+            match = next((c for c in _proxy_alternatives(p) if c in cols), None)
+            if match is not None:
+                found[p] = match
+        missing = [p for p in self.proxies if p not in found]
+        if missing:
+            have = [c for c in cols if c != "arch"]
+            raise DataError(f"model expects proxy columns {list(self.proxies)} but the data has {have} "
+                            f"(missing {missing}).")
+        return found
+
+    def transform(self, archs: Sequence[str], proxy_frame: pd.DataFrame | None = None) -> np.ndarray:
+        """Feature matrix (n_archs x n_features, float64) for ``archs``.
+
+        ``proxy_frame`` holds the proxy columns, row-aligned with ``archs`` (or indexed by the arch
+        strings). Values of ``-1e8``, ``inf`` and ``NaN`` are missing and become ``NaN``.
+        """
+        archs = list(archs)
+        space = get_space(self.space)
+        blocks: list[np.ndarray] = []
+        if self.encodings or self.graph:
+            rows = []
+            for a in archs:
+                ops = space.coerce(a).ops
+                rows.append(_arch_features(self.space, ops, self.encodings, self.graph))
+            blocks.append(np.asarray(rows, dtype=np.float64).reshape(len(archs), -1))
+        if self.proxies:
+            if proxy_frame is None:
+                raise DataError(f"model expects proxy columns {list(self.proxies)} but no proxy data was "
+                                f"given.")
+            mapping = self.resolve_proxy_columns(proxy_frame.columns)
+            frame = proxy_frame
+            if len(frame) != len(archs):
+                frame = frame.reindex(archs)  # indexed by arch string
+            vals = np.column_stack([pd.to_numeric(frame[mapping[p]], errors="coerce").to_numpy(np.float64)
+                                    for p in self.proxies])
+            vals[~np.isfinite(vals) | (vals <= MISSING_SENTINEL)] = np.nan
+            if self.proxy_transform == "log":
+                vals = np.sign(vals) * np.log1p(np.abs(vals))
+            blocks.append(vals)
+        X = np.hstack(blocks) if blocks else np.zeros((len(archs), 0))
+        return X
+
+
+def _first_arch(space: str):
+    return next(iter(get_space(space).enumerate()))
+
+
+@lru_cache(maxsize=65536)
+def _arch_features(space: str, ops: tuple[str, ...], encodings: tuple[str, ...], graph: bool) -> tuple:
+    sp = get_space(space)
+    arch = Architecture(space, ops)
+    parts = [sp.encode(arch, e) for e in encodings]
+    if graph:
+        parts.append(nb201_graph_features(ops))
+    return tuple(np.concatenate(parts).tolist()) if parts else ()
+
+
+# ---- GRAF-style graph features for NB201 -----------------------------------------------------------
+_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+_PATHS = ((3,), (0, 4), (1, 5), (0, 2, 5))  # the four input->output paths as edge positions
+_SUBSETS = tuple(s for n in range(1, 5) for s in itertools.combinations(_NB201_LIVE, n))
+
+
+@lru_cache(maxsize=1)
+def graph_feature_names() -> tuple[str, ...]:
+    names = [f"count_{_NB201_SHORT[o]}" for o in _NB201_OPS]
+    names += [f"eff_count_{_NB201_SHORT[o]}" for o in _NB201_LIVE]
+    for s in _SUBSETS:
+        tag = "+".join(_NB201_SHORT[o] for o in s)
+        names += [f"paths[{tag}]", f"minlen[{tag}]", f"maxlen[{tag}]"]
+    names += [f"indeg_{n}" for n in (1, 2, 3)] + [f"outdeg_{n}" for n in (0, 1, 2)]
+    names += [f"out_indeg_{_NB201_SHORT[o]}" for o in _NB201_LIVE]
+    names += [f"in_outdeg_{_NB201_SHORT[o]}" for o in _NB201_LIVE]
+    names += ["reachable", "depth", "conv_depth", "n_live_paths"]
+    return tuple(names)
+
+
+def nb201_graph_features(ops: Sequence[str]) -> np.ndarray:
+    """GRAF-style features of one NB201 cell given its six operations in string order."""
+    ops = tuple(ops)
+    if len(ops) != 6 or any(o not in _NB201_OPS for o in ops):
+        raise InputError(f"Not an NB201 cell: ops {ops!r}; expected 6 of {_NB201_OPS}.")
+    f: list[float] = [float(ops.count(o)) for o in _NB201_OPS]
+    live_paths = [p for p in _PATHS if all(ops[e] != "none" for e in p)]
+    effective = {e for p in live_paths for e in p}
+    f += [float(sum(1 for e in effective if ops[e] == o)) for o in _NB201_LIVE]
+    for s in _SUBSETS:
+        ok = [p for p in _PATHS if all(ops[e] in s for e in p)]
+        lens = [len(p) for p in ok]
+        f += [float(len(ok)), float(min(lens) if lens else 0), float(max(lens) if lens else 0)]
+    live = [ops[e] != "none" for e in range(6)]
+    f += [float(sum(live[e] for e, (_, d) in enumerate(_EDGES) if d == n)) for n in (1, 2, 3)]
+    f += [float(sum(live[e] for e, (s, _) in enumerate(_EDGES) if s == n)) for n in (0, 1, 2)]
+    f += [float(sum(ops[e] == o for e, (_, d) in enumerate(_EDGES) if d == 3)) for o in _NB201_LIVE]
+    f += [float(sum(ops[e] == o for e, (s, _) in enumerate(_EDGES) if s == 0)) for o in _NB201_LIVE]
+    depth = max((len(p) for p in live_paths), default=0)
+    conv_depth = max((sum(ops[e] in _CONVS for e in p) for p in live_paths), default=0)
+    f += [float(bool(live_paths)), float(depth), float(conv_depth), float(len(live_paths))]
+    return np.asarray(f, dtype=np.float64)
