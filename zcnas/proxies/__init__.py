@@ -5,6 +5,7 @@
 ('jacob_cov', True)
 """
 
+from zcnas.proxies import core  # noqa: E402,F401  (registers the built-in proxies)
 from zcnas.proxies.base import (
     PROXIES,
     ProxyBatch,
@@ -18,7 +19,6 @@ from zcnas.proxies.base import (
     run_proxy,
     score_model,
 )
-from zcnas.proxies import core  # noqa: E402,F401  (registers the built-in proxies)
 
 __all__ = ["PROXIES", "ProxyBatch", "ProxyContext", "ProxyResult", "ProxySpec", "get_proxy",
            "list_proxies", "proxy", "resolve_proxies", "run_proxy", "score_model"]

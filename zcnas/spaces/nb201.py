@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -174,7 +174,7 @@ class NB201Space(SearchSpace):
                             cells_per_stage=cells_per_stage)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _canonical(ops: tuple[str, ...]) -> str:
     # NATS-Bench's ``CellStructure.to_unique_str(consider_zero=True)``: zero inputs are kept as
     # '#' terms, because an operation applied to a zero input is not zero after training (a

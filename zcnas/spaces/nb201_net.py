@@ -44,7 +44,7 @@ class NB201Cell(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = [x]
-        for j, incoming in enumerate(self._incoming, start=1):
+        for incoming in self._incoming:
             if not incoming:
                 nodes.append(torch.zeros_like(x))
                 continue

@@ -1,0 +1,150 @@
+"""Proxy engine: contract tests over every registered proxy, golden values, failure handling."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from zcnas import get_space
+from zcnas.errors import InputError, ProxyError, UnknownNameError
+from zcnas.proxies import (
+    PROXIES,
+    ProxyContext,
+    ProxySpec,
+    get_proxy,
+    list_proxies,
+    resolve_proxies,
+    run_proxy,
+    score_model,
+)
+
+ARCH = "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+
+
+def tiny_net(seed: int = 0, arch: str = ARCH) -> nn.Module:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return get_space("nb201").build(arch, num_classes=5, channels=4, cells_per_stage=1)
+
+
+def tiny_batch(seed: int = 0, n: int = 8):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 3, 16, 16, generator=g), torch.randint(0, 5, (n,), generator=g)
+
+
+def snapshot(model: nn.Module):
+    hooks = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
+                for m in model.modules())
+    return ({k: v.clone() for k, v in model.state_dict().items()}, model.training, hooks,
+            [p.grad for p in model.parameters()], [type(m) for m in model.modules()])
+
+
+@pytest.mark.parametrize("name", list_proxies())
+def test_proxy_contract(name):
+    """Every registered proxy: metadata declared, finite value, deterministic, model untouched."""
+    spec = get_proxy(name)
+    assert isinstance(spec.higher_is_better, bool) and isinstance(spec.needs_data, bool)
+    assert spec.description and spec.reference, "cite the paper and describe the proxy"
+    assert not spec.needs_labels or spec.needs_data
+    model, batch = tiny_net(), tiny_batch()
+    before = snapshot(model)
+    r1 = score_model(model, batch if spec.needs_data else None, [name], input_shape=(3, 16, 16))[name]
+    r2 = score_model(model, batch if spec.needs_data else None, [name], input_shape=(3, 16, 16))[name]
+    assert r1.ok, r1.reason
+    assert math.isfinite(r1.value) and r1.seconds >= 0
+    assert r1.value == r2.value  # deterministic for a fixed seed and batch
+    after = snapshot(model)
+    assert all(torch.equal(before[0][k], after[0][k]) for k in before[0])
+    assert before[1:] == after[1:]  # mode, hooks, grads and module types unchanged
+    if spec.needs_data:
+        with pytest.raises(InputError, match="needs a data batch"):
+            score_model(model, None, [name])
+
+
+@pytest.fixture(scope="module")
+def shared_scores():
+    return score_model(tiny_net(1), tiny_batch(1), list_proxies(), share=True, input_shape=(3, 16, 16))
+
+
+@pytest.mark.parametrize("name", list_proxies())
+def test_shared_passes_give_same_values(name, shared_scores):
+    """Computing all proxies with shared passes gives bitwise the values of each one alone."""
+    shared = shared_scores
+    alone = score_model(tiny_net(1), tiny_batch(1), [name], share=False, input_shape=(3, 16, 16))
+    assert shared[name].value == alone[name].value
+
+
+# Golden values on the tiny seeded network above (torch 2.x CPU, float32 except synflow).
+GOLDEN = {
+    "grad_norm": 8.96683120727539,
+    "snip": 9.813629150390625,
+    "synflow": 647433700.9970009,
+    "synflow_bn": 647396620.2757943,
+    "jacob_cov": -8.082636634075092,
+    "naswot": 69.78848038504381,
+    "params": 0.011753,
+    "flops": 0.776352,
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden_values(name):
+    value = score_model(tiny_net(), tiny_batch(), [name], input_shape=(3, 16, 16), raise_errors=True)[name].value
+    assert value == pytest.approx(GOLDEN[name], rel=1e-4, abs=1e-6)
+
+
+def test_directions_from_registry():
+    assert get_proxy("synflow").higher_is_better and get_proxy("naswot").higher_is_better
+    assert get_proxy("jacov").name == "jacob_cov" and get_proxy("nwot").name == "naswot"
+    assert not get_proxy("synflow").needs_data and get_proxy("grad_norm").needs_labels
+
+
+def test_unknown_proxy_did_you_mean():
+    with pytest.raises(UnknownNameError, match="Did you mean 'synflow'"):
+        resolve_proxies("synflw")
+    with pytest.raises(UnknownNameError, match="Known proxys?: .*naswot"):
+        get_proxy("zzz")
+
+
+def test_list_pattern():
+    assert set(list_proxies("syn*")) == {"synflow", "synflow_bn"}
+    assert "jacob_cov" in list_proxies("jacov")  # aliases match patterns too
+
+
+def _spec(fn, name="test_proxy"):
+    return ProxySpec(name, fn, True, False, False, reference="test")
+
+
+def test_nan_inf_and_exceptions_are_recorded_failures():
+    ctx = ProxyContext(tiny_net(), None, input_shape=(3, 16, 16))
+    for fn, fragment in [(lambda c: float("nan"), "non-finite"), (lambda c: float("inf"), "non-finite"),
+                         (lambda c: 1 / 0, "ZeroDivisionError")]:
+        r = run_proxy(_spec(fn), ctx)
+        assert r.status == "failed" and math.isnan(r.value) and fragment in r.reason
+        with pytest.raises(ProxyError, match=fragment):
+            run_proxy(_spec(fn), ctx, raise_errors=True)
+
+
+def test_naswot_singular_kernel_fails_cleanly():
+    # identical images give identical codes: the kernel is singular, a failure with a reason
+    x = torch.zeros(4, 3, 16, 16)
+    r = score_model(tiny_net(), (x, torch.zeros(4, dtype=torch.long)), ["naswot"])["naswot"]
+    assert r.status == "failed" and "singular" in r.reason
+
+
+def test_any_module_and_batch_forms():
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.LazyLinear(5))
+    net(torch.zeros(1, 3, 16, 16))  # materialise the lazy layer
+    x, y = tiny_batch()
+    res = score_model(net, (x, y), "grad_norm,snip,naswot,synflow,params")
+    assert all(r.ok for r in res.values()), {k: r.reason for k, r in res.items()}
+    with pytest.raises(InputError, match="proxy batch"):
+        score_model(net, 42, ["snip"])
+
+
+def test_registry_rejects_duplicate_names():
+    with pytest.raises(InputError, match="already registered"):
+        PROXIES.add("synflow", None)
