@@ -1,0 +1,245 @@
+"""Benchmark proxy scores against tabular ground truth (the library behind ``zcnas bench``).
+
+Scores and truth come from a record store (``.h5``/``.hdf5``, :class:`zcnas.records.RecordStore`)
+or from a CSV file with an arch column (``arch``, ``arch_str`` or ``net_str``, or the one named by
+``arch_column``) and one numeric column per proxy or truth metric. Archs are matched by their exact
+string; only archs present in both are evaluated.
+
+Directions: an explicit override wins, then the proxy registry (:func:`zcnas.proxies.get_proxy`;
+needs torch), then :data:`PUBLISHED_DIRECTIONS` for names of published score tables the registry
+does not know (NAS-Bench-Suite-Zero's ``jacov``, ``nwot``, ``epe_nas``, ``zen``, ...). A name in
+none of them is an error that asks for ``--direction NAME=+1`` or ``=-1``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from zcnas.errors import DataError, InputError, UnknownNameError
+from zcnas.metrics import align, direction_sign, evaluate
+
+log = logging.getLogger("zcnas")
+
+#: directions of scores in published tables, for names the proxy registry does not know.
+#: NAS-Bench-Suite-Zero (Krishnakumar et al., NeurIPS 2022 D&B) stores every score oriented so that
+#: higher predicts better (``jacov`` is already the negated log-determinant form, ``grasp`` the
+#: negated Hessian-gradient product); ``plain`` anti-correlates with accuracy in that benchmark but
+#: is still published as higher-is-better, and we keep the published orientation.
+PUBLISHED_DIRECTIONS: dict[str, bool] = {
+    "epe_nas": True, "fisher": True, "flops": True, "grad_norm": True, "grasp": True, "jacov": True,
+    "jacob_cov": True, "l2_norm": True, "nwot": True, "naswot": True, "params": True, "plain": True,
+    "snip": True, "synflow": True, "zen": True,
+}
+ARCH_COLUMNS = ("arch", "arch_str", "net_str", "architecture")
+STORE_SUFFIXES = (".h5", ".hdf5")
+#: CSV columns that are never scores or truth (row numbers)
+_ID_COLUMNS = ("index", "Unnamed: 0")
+
+
+# ---- directions -----------------------------------------------------------------------------------
+def parse_direction_overrides(items: Iterable[str] | None) -> dict[str, int]:
+    """``["synflow=+1", "latency=-1,zen=+1"]`` -> ``{"synflow": 1, "latency": -1, "zen": 1}``."""
+    out: dict[str, int] = {}
+    for item in items or ():
+        for part in str(item).split(","):
+            if not part.strip():
+                continue
+            name, sep, val = part.partition("=")
+            if not sep or not name.strip():
+                raise InputError(f"A direction must look like NAME=+1 or NAME=-1. Got {part!r} instead.")
+            out[name.strip()] = direction_sign(val.strip())
+    return out
+
+
+def proxy_direction(name: str) -> bool:
+    """``higher_is_better`` of a proxy: the registry first, then :data:`PUBLISHED_DIRECTIONS`."""
+    base = name.split("[")[0]
+    try:
+        from zcnas.proxies import get_proxy
+    except ImportError:  # the proxy registry needs torch; fall back to the published table
+        get_proxy = None
+    if get_proxy is not None:
+        try:
+            return bool(get_proxy(base).higher_is_better)
+        except UnknownNameError:
+            pass
+    if base in PUBLISHED_DIRECTIONS:
+        return PUBLISHED_DIRECTIONS[base]
+    raise InputError(f"No known direction for proxy {name!r}; pass --direction {name}=+1 "
+                     f"(higher is better) or --direction {name}=-1.")
+
+
+def resolve_directions(proxies: Iterable[str], overrides: Mapping[str, Any] | None = None) -> dict[str, bool]:
+    """Direction (``higher_is_better``) of each proxy column: overrides, registry, published table."""
+    overrides = dict(overrides or {})
+    out = {}
+    for p in proxies:
+        out[p] = direction_sign(overrides[p]) > 0 if p in overrides else proxy_direction(p)
+    unused = sorted(set(overrides) - set(out))
+    if unused:
+        raise InputError(f"--direction given for {unused}, which are not among the proxies {sorted(out)}.")
+    return out
+
+
+# ---- loading --------------------------------------------------------------------------------------
+def _is_store(path: Path) -> bool:
+    return path.suffix.lower() in STORE_SUFFIXES
+
+
+def _check_file(path: str | Path, what: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"{what} file {str(p)!r} does not exist.")
+    return p
+
+
+def read_csv_table(path: str | Path, *, arch_column: str | None = None,
+                   missing: Sequence[float] = ()) -> pd.DataFrame:
+    """A CSV as a frame indexed by arch with its numeric columns; ``missing`` values become NaN."""
+    p = _check_file(path, "CSV")
+    try:
+        df = pd.read_csv(p)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"Cannot read {str(p)!r} as CSV: {exc}") from None
+    col = arch_column
+    if col is None:
+        col = next((c for c in ARCH_COLUMNS if c in df.columns), None)
+    if col is None or col not in df.columns:
+        want = repr(arch_column) if arch_column else f"one of {list(ARCH_COLUMNS)}"
+        raise DataError(f"{p.name} has no arch column {want}; its columns are {list(df.columns)} "
+                        f"(name it with --arch-column).")
+    df = df.set_index(df[col].astype(str).str.strip()).drop(columns=[col])
+    df.index.name = "arch"
+    num = df[[c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and c not in _ID_COLUMNS]]
+    num = num.astype(float)
+    for v in missing:
+        num = num.mask(np.isclose(num.to_numpy(), float(v), rtol=0, atol=abs(v) * 1e-9 + 1e-12))
+    if num.index.has_duplicates:
+        dup = num.index[num.index.duplicated()][:3].tolist()
+        raise DataError(f"{p.name} has several rows for the same arch, e.g. {dup}.")
+    return num
+
+
+def _select(df: pd.DataFrame, names: Sequence[str] | None, what: str, source: str) -> pd.DataFrame:
+    if not names:
+        return df
+    missing = [n for n in names if n not in df.columns]
+    if missing:
+        raise InputError(f"No {what} {', '.join(map(repr, missing))} in {source}; "
+                         f"available: {', '.join(map(str, df.columns)) or 'none'}.")
+    return df[list(names)]
+
+
+def load_scores(path: str | Path, *, run_key: str | None = None, dataset: str | None = None,
+                proxies: Sequence[str] | None = None, arch_column: str | None = None,
+                missing: Sequence[float] = ()) -> pd.DataFrame:
+    """Scores indexed by arch, one column per proxy, from a record store or a CSV file."""
+    p = _check_file(path, "Scores")
+    if _is_store(p):
+        from zcnas.records import RecordStore
+
+        with RecordStore(p, "r") as s:
+            if len(s.frame("scores")) == 0:
+                raise DataError(f"The record store {p.name} has no scores; fill it with `zcnas rank "
+                                f"--store {p}` or `zcnas importer`.")
+            if run_key is not None and run_key not in set(s.frame("scores")["run_key"]):
+                runs = sorted(set(s.frame("scores")["run_key"]))
+                raise InputError(f"No scores of run {run_key!r} in {p.name}; its runs: {runs}.")
+            df = s.scores_wide(run_key=run_key, dataset=dataset)
+        if df.empty:
+            raise DataError(f"No scores in {p.name} for run_key={run_key!r}, dataset={dataset!r}.")
+    else:
+        if run_key is not None or dataset is not None:
+            raise InputError("--run-key and --dataset select rows of a record store; "
+                             f"{p.name} is a CSV file.")
+        df = read_csv_table(p, arch_column=arch_column, missing=missing)
+        if df.shape[1] == 0:
+            raise DataError(f"{p.name} has no numeric score columns.")
+    return _select(df, proxies, "proxy", p.name)
+
+
+def load_truth(path: str | Path, metrics: Sequence[str], *, dataset: str | None = None,
+               arch_column: str | None = None) -> pd.DataFrame:
+    """Truth indexed by arch, one column per metric, from a record store or a CSV file."""
+    p = _check_file(path, "Truth")
+    if not metrics:
+        raise InputError("Name the truth metric(s) to benchmark against (--truth-metric).")
+    if _is_store(p):
+        from zcnas.records import RecordStore
+
+        with RecordStore(p, "r") as s:
+            if len(s.frame("truth")) == 0:
+                raise DataError(f"The record store {p.name} has no truth rows; import some with "
+                                f"`zcnas importer ... --store {p}`.")
+            df = s.truth_wide(metrics=list(metrics), dataset=dataset)
+        return df
+    return _select(read_csv_table(p, arch_column=arch_column), metrics, "truth metric", p.name)
+
+
+# ---- benchmark ------------------------------------------------------------------------------------
+@dataclass
+class BenchResult:
+    """What :func:`bench` computed: the tidy metric table and the aligned inputs."""
+
+    results: pd.DataFrame
+    scores: pd.DataFrame
+    truth: pd.DataFrame
+    directions: dict[str, bool]
+    report_files: dict[str, Path] = field(default_factory=dict)
+
+
+def bench(scores: pd.DataFrame, truth: pd.Series | pd.DataFrame, *,
+          directions: Mapping[str, Any] | None = None,
+          metrics: Sequence[str] = ("spearman", "kendall", "precision", "ndcg"),
+          topk: Sequence[float] = (1, 5, 10), bootstrap: int = 1000, seed: int = 0,
+          aggregate: str | Sequence[str] | None = None, aggregate_nan_policy: str = "worst",
+          by_class: Any = None, report: str | Path | None = None) -> BenchResult:
+    """Evaluate each proxy (and optional aggregates of all of them) against each truth column.
+
+    ``directions`` are overrides; the rest come from :func:`resolve_directions`. ``aggregate`` names
+    one or more :mod:`zcnas.aggregate` methods, added as columns ``agg:<method>`` computed over the
+    archs shared with the truth. ``by_class`` gives one vote per function class (see
+    :func:`zcnas.metrics.evaluate`); ``report`` is a folder for :func:`zcnas.report.write_report`.
+    """
+    if scores.shape[1] == 0:
+        raise DataError("No proxy columns to benchmark.")
+    dirs = resolve_directions(scores.columns, directions)
+    s, t = align(scores, truth)
+    if len(s) < len(scores) or len(t) < len(truth if isinstance(truth, pd.DataFrame) else truth.to_frame()):
+        log.info("evaluating the %d archs that have both scores (%d) and truth (%d)",
+                 len(s), len(scores), len(truth))
+    if aggregate:
+        from zcnas.aggregate import aggregate as agg
+
+        proxies = list(s.columns)
+        for method in [aggregate] if isinstance(aggregate, str) else aggregate:
+            col = agg(s[proxies], proxies, dirs, method, nan_policy=aggregate_nan_policy)
+            s = s.assign(**{f"agg:{col.name}": col.to_numpy()})
+            dirs[f"agg:{col.name}"] = True
+    results = evaluate(s, t, dirs, metrics=metrics, topk=topk, bootstrap=bootstrap, seed=seed,
+                       by_class=by_class)
+    out = BenchResult(results, s, t, dirs)
+    if report is not None:
+        from zcnas.report import write_report
+
+        out.report_files = write_report(results, s, t, report, directions=dirs)
+    return out
+
+
+def bench_files(scores_path: str | Path, truth_path: str | Path, truth_metrics: Sequence[str], *,
+                run_key: str | None = None, dataset: str | None = None,
+                truth_dataset: str | None = None, proxies: Sequence[str] | None = None,
+                arch_column: str | None = None, missing: Sequence[float] = (),
+                **kwargs: Any) -> BenchResult:
+    """:func:`bench` on scores and truth read from files (record stores or CSV)."""
+    scores = load_scores(scores_path, run_key=run_key, dataset=dataset, proxies=proxies,
+                         arch_column=arch_column, missing=missing)
+    truth = load_truth(truth_path, truth_metrics, dataset=truth_dataset, arch_column=arch_column)
+    return bench(scores, truth, **kwargs)
