@@ -57,10 +57,10 @@ def _xgb():
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    from scipy.stats import spearmanr
+    from zcnas.metrics import spearman
 
-    r = spearmanr(a, b)[0]
-    return float(r) if np.isfinite(r) else 0.0
+    r = spearman(a, b)
+    return float(r) if np.isfinite(r) else 0.0  # constant predictions rank nothing
 
 
 def split_X(X: Any) -> tuple[list[str], pd.DataFrame | None]:
@@ -91,7 +91,7 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
     space : search space of the strings when ``features`` is a string.
     target : name of the predicted metric (saved, checked on load); default: ``y.name`` if any.
     objective : ``reg:squarederror`` or a ranking objective (``rank:pairwise``, ``rank:ndcg``;
-        then predictions are scores, not metric values).
+        then predictions are scores, not metric values, and ``min_child_weight`` is not used).
     target_transform : ``None`` or ``"log_gap"``: regress ``-log(top - y)`` with ``top`` a little
         above the best training value, which spreads out the crowded top of an accuracy
         distribution; predictions are mapped back to the metric's units.
@@ -180,12 +180,18 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
         return {k: getattr(self, k) for k in TUNE_GRID}
 
     def _booster_params(self, hyper: dict[str, Any], seed: int) -> dict[str, Any]:
-        return {
+        params = {
             "objective": self.objective, "eta": hyper["learning_rate"], "max_depth": hyper["max_depth"],
             "min_child_weight": hyper["min_child_weight"], "subsample": hyper["subsample"],
             "colsample_bytree": hyper["colsample_bytree"], "lambda": self.reg_lambda,
             "nthread": self.n_jobs, "seed": seed, "tree_method": "hist", "verbosity": 0,
         }
+        if self.objective.startswith("rank:"):
+            # lambda-gradient hessians are tiny, so a hessian-sum floor would block every split
+            params["min_child_weight"] = 0.0
+            if self.objective == "rank:pairwise":  # pairs over the whole list, not only the top
+                params.update(lambdarank_pair_method="mean", lambdarank_num_pair_per_sample=8)
+        return params
 
     def _encode_y(self, y: np.ndarray) -> np.ndarray:
         if self.objective == "rank:ndcg":  # ndcg needs integer relevance grades (0..30)
@@ -397,3 +403,60 @@ def _booster_from_text(xgb, text: str):
     b = xgb.Booster()
     b.load_model(bytearray(base64.b64decode(text)))
     return b
+
+
+# ---- records and evaluation (what the command line calls) ------------------------------------------
+def load_records(path: str | os.PathLike, *, target: str | None = None, run_key: str | None = None,
+                 dataset: str | None = None) -> pd.DataFrame:
+    """Records as a frame with an ``arch`` column, proxy columns and (if ``target``) that column.
+
+    ``path`` is a record store (``.h5``: proxies from ``scores_wide``, targets from ``truth_wide``)
+    or a CSV with an ``arch`` column. Rows without the target are dropped."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"Records file {str(path)!r} does not exist.")
+    if path.suffix.lower() == ".csv":
+        df = pd.read_csv(path)
+        if "arch" not in df.columns:
+            raise DataError(f"{str(path)!r} has no 'arch' column; columns are {list(df.columns)}.")
+    else:
+        from zcnas.records import RecordStore
+
+        with RecordStore(path, "r") as s:
+            tables = s.tables()
+            scores = s.scores_wide(run_key=run_key, dataset=dataset) if "scores" in tables else pd.DataFrame()
+            truth = (s.truth_wide(metrics=[target], dataset=dataset) if target is not None
+                     else pd.DataFrame())
+        df = scores.join(truth, how="outer") if len(scores.columns) else truth
+        df = df.rename_axis("arch").reset_index()
+    if target is not None:
+        if target not in df.columns:
+            raise DataError(f"No target column {target!r} in {str(path)!r}; columns are "
+                            f"{[c for c in df.columns if c != 'arch']}.")
+        df = df[np.isfinite(pd.to_numeric(df[target], errors="coerce"))].reset_index(drop=True)
+        if df.empty:
+            raise DataError(f"No architecture in {str(path)!r} has a value for target {target!r}.")
+    return df
+
+
+def cross_validate(model: XGBSurrogate, records: pd.DataFrame, target: str, cv: int = 5,
+                   seed: int = 0) -> pd.DataFrame:
+    """K-fold cross-validated Spearman and Kendall of ``model`` on ``records`` (one row per fold).
+    Any tuning the model does happens inside each training fold."""
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold
+
+    from zcnas.metrics import kendall, spearman
+
+    check_int("cv", cv, "cross_validate", minimum=2)
+    if len(records) < cv:
+        raise InputError(f"cross_validate needs at least cv={cv} records, got {len(records)}.")
+    y = records[target].to_numpy(np.float64)
+    X = records.drop(columns=[target])
+    rows = []
+    for fold, (tr, te) in enumerate(KFold(cv, shuffle=True, random_state=seed).split(X)):
+        m = clone(model).fit(X.iloc[tr], y[tr])
+        pred = m.predict(X.iloc[te])
+        rows.append({"fold": fold, "n_train": len(tr), "n_test": len(te),
+                     "spearman": spearman(pred, y[te]), "kendall": kendall(pred, y[te])})
+    return pd.DataFrame(rows)
