@@ -347,3 +347,10 @@ def test_store_cli(tmp_path, capsys):
     assert "Unknown table 'nope'" in capsys.readouterr().err
     assert main(["store", "info", str(tmp_path / "missing.h5")]) == 1
     assert "No record store at" in capsys.readouterr().err
+
+
+def test_records_import_without_torch():
+    code = ("import sys; import zcnas.records, zcnas.records.importers, zcnas.cli.store, zcnas.cli.importer; "
+            "sys.exit('torch' in sys.modules)")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
