@@ -267,7 +267,8 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
         self.feature_names_ = list(spec.feature_names)
         self.n_features_ = Xf.shape[1]
         lo, hi = float(y_arr.min()), float(y_arr.max())
-        self.top_ = hi + max(0.1 * (hi - lo), 1e-3)
+        # a little above the best seen; further above for few samples (their max is a weaker bound)
+        self.top_ = hi + max((0.1 + 1.0 / len(y_arr)) * (hi - lo), 1e-3)
         z = self._encode_y(y_arr)
         if self.tune == "cv":
             self.best_params_, self.tune_score_ = self._tune(Xf, z)
