@@ -278,3 +278,29 @@ def test_published_naslib_tuple_conversion_matches_net_str(bench_root):
     df = mod.load_published(bench_root, "cifar10")
     assert len(df) == 9445 and df["arch"].is_unique
     assert df["jacov"].isna().sum() == 1 and df["target"].max() == pytest.approx(91.57)
+
+
+def test_cli_on_record_store_saves_predictions(records, tmp_path, capsys):
+    from zcnas.records import RecordStore
+
+    store = tmp_path / "records.h5"
+    scores = [{"run_key": "r1", "space": "nb201", "arch": a, "proxy": p, "dataset": "cifar10",
+               "value": float(v)} for a, j, n in zip(records["arch"], records["jacov"], records["nwot"])
+              for p, v in (("jacob_cov", j), ("naswot", n))]
+    truth = [{"space": "nb201", "arch": a, "metric": "val_acc", "value": float(v), "dataset": "cifar10-valid"}
+             for a, v in zip(records["arch"], records["val_acc"])]
+    with RecordStore(store, "w") as s:
+        s.append("scores", scores)
+        s.append("truth", truth)
+    model = tmp_path / "m.json"
+    assert main(["surrogate", "fit", "--store", str(store), "--target", "val_acc", "--features",
+                 "graf,proxies:jacov,nwot", "--uncertainty", "quantile", "--out", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["surrogate", "predict", "--model", str(model), "--store", str(store),
+                 "--save-run-key", "sur1", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 120 and all(r["std"] >= 0 for r in rows)
+    with RecordStore(store, "r") as s:
+        saved = s.frame("predictions")
+    assert len(saved) == 120 and set(saved["target"]) == {"val_acc"} and set(saved["run_key"]) == {"sur1"}
+    assert (saved["std"] >= 0).all()

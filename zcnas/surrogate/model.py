@@ -411,8 +411,8 @@ def load_records(path: str | os.PathLike, *, target: str | None = None, run_key:
                  dataset: str | None = None) -> pd.DataFrame:
     """Records as a frame with an ``arch`` column, proxy columns and (if ``target``) that column.
 
-    ``path`` is a record store (``.h5``: proxies from ``scores_wide``, targets from ``truth_wide``)
-    or a CSV with an ``arch`` column. Rows without the target are dropped."""
+    ``path`` is a record store (``.h5``: proxies from ``scores_wide(run_key, dataset)``, the target
+    from ``truth_wide``) or a CSV with an ``arch`` column. Rows without the target are dropped."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"Records file {str(path)!r} does not exist.")
@@ -426,8 +426,7 @@ def load_records(path: str | os.PathLike, *, target: str | None = None, run_key:
         with RecordStore(path, "r") as s:
             tables = s.tables()
             scores = s.scores_wide(run_key=run_key, dataset=dataset) if "scores" in tables else pd.DataFrame()
-            truth = (s.truth_wide(metrics=[target], dataset=dataset) if target is not None
-                     else pd.DataFrame())
+            truth = s.truth_wide(metrics=[target]) if target is not None else pd.DataFrame()
         df = scores.join(truth, how="outer") if len(scores.columns) else truth
         df = df.rename_axis("arch").reset_index()
     if target is not None:
