@@ -20,7 +20,8 @@ log = logging.getLogger("zcnas")
 
 def _model_options(p) -> None:
     p.add_argument("--features", default="onehot,graf",
-                   help="feature spec: encodings (onehot, adjacency, path), graf, proxies:NAME,NAME,...")
+                   help="feature spec: encodings (onehot, adjacency, path), graf, then "
+                        "proxies:NAME,NAME,... last (default onehot,graf)")
     p.add_argument("--space", default="nb201", help="search space (default nb201)")
     p.add_argument("--tune", choices=("none", "cv"), default="none",
                    help="hyperparameter search by inner CV on the training records only")
@@ -30,12 +31,13 @@ def _model_options(p) -> None:
     p.add_argument("--uncertainty", choices=("none", "ensemble", "quantile"), default="none")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run-key", default=None, help="proxy scores of this run only (store records)")
-    p.add_argument("--dataset", default=None, help="proxy scores / truth of this dataset only")
+    p.add_argument("--dataset", default=None, help="proxy scores of this dataset only (store records)")
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("surrogate", help="fit, apply and evaluate XGBoost surrogates",
-                       description=__doc__.splitlines()[0])
+                       description="Fit XGBoost surrogates on recorded proxies and ground truth, "
+                                   "predict with them, and cross-validate a configuration.")
     ss = p.add_subparsers(dest="surrogate_command", metavar="SUBCOMMAND")
     ss.required = True
 
