@@ -88,9 +88,15 @@ def markdown(table: pd.DataFrame, acc: pd.DataFrame, n_boot: int) -> str:
         lines.append(f"| {comp} | {int(r['n'].iloc[0])} | " + " | ".join(cells) + " |")
     pair = table[(table.group == "seed pair") & (table.metric == "spearman")]["value"]
     loo = table[(table.group == "seed vs mean of others") & (table.metric == "spearman")]["value"]
+    top1 = table[(table.group == "seed pair") & (table.metric == "precision@1%")]["value"]
     lines += ["", f"Seed-to-seed Spearman is {pair.min():.3f}-{pair.max():.3f}; one seed against the mean "
               f"of the others reaches {loo.min():.3f}-{loo.max():.3f}. A proxy's Spearman against a "
-              "single-seed CIFAR-10 truth cannot be expected to exceed these.", ""]
+              "single-seed CIFAR-10 truth cannot be expected to exceed these."]
+    if len(top1):
+        lines += ["", f"The top of the ranking is far noisier: only {top1.min():.2f}-{top1.max():.2f} of one "
+                  "seed's top 1 % are in another seed's top 1 %, so top-1 % precision well below 1 is "
+                  "expected even from a perfect proxy."]
+    lines.append("")
     return "\n".join(lines)
 
 
