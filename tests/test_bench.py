@@ -239,3 +239,24 @@ def test_noise_ceiling_table_logic():
     assert n["seed_a vs seed_c"] == 150 and n["seed_a vs mean of other seeds"] == 190
     assert n["seed_a vs mean of all seeds (incl. itself)"] == 200
     assert rho["seed_a vs mean of all seeds (incl. itself)"] > rho["seed_a vs mean of other seeds"]
+
+
+def test_write_report_direct(tmp_path):
+    from zcnas.metrics import evaluate
+    from zcnas.report import topk_curves, write_report
+
+    rng = np.random.default_rng(2)
+    y = pd.Series(rng.normal(85, 3, 120), index=[f"x{i}" for i in range(120)], name="acc")
+    # one heavy-tailed positive proxy (log axis), one with zeros and a wide range (rank axis)
+    scores = pd.DataFrame({"heavy": np.exp(y / 2), "zeroes": np.r_[0.0, np.exp(rng.normal(0, 6, 119))]},
+                          index=y.index)
+    res = evaluate(scores, y, {"heavy": 1, "zeroes": 1}, metrics=("spearman", "precision"), topk=(5,),
+                   bootstrap=10)
+    files = write_report(res, scores, y, tmp_path / "r", ks=(1, 10, 50))
+    pngs = [f for f in files.values() if f.suffix == ".png"]
+    assert len(pngs) == 4  # heat-map, top-k curves, two hexbins
+    assert all(f.read_bytes()[:4] == b"\x89PNG" and f.stat().st_size > 1000 for f in pngs)
+    curves = topk_curves(scores, y, {"heavy": True, "zeroes": True}, ks=(50,))
+    assert curves.set_index("proxy").loc["heavy", "precision"] == 1.0  # exp is monotone
+    with pytest.raises(InputError, match="No direction"):
+        topk_curves(scores, y, {"heavy": True})

@@ -108,12 +108,19 @@ def heatmap_plot(results: pd.DataFrame, path: str | Path, *, metric: str = "spea
 
 def topk_curves(scores: pd.DataFrame, truth: pd.Series, directions: Mapping[str, Any],
                 ks: Sequence[float] = DEFAULT_KS) -> pd.DataFrame:
-    """Top-k precision of each proxy at each k %: a frame with columns proxy, k_pct, precision."""
+    """Top-k precision of each proxy at each k %: a frame with columns proxy, k_pct, precision.
+
+    ``directions`` must name every column of ``scores`` (True/False or +1/-1)."""
+    missing = [p for p in scores.columns if p not in directions]
+    if missing:
+        from zcnas.errors import InputError
+
+        raise InputError(f"No direction for proxy(s) {missing}; give each True (higher is better) or False.")
     common = scores.index.intersection(truth.index, sort=False)
     y = truth.loc[common].to_numpy(float)
     rows = []
     for p in scores.columns:
-        x = direction_sign(directions.get(p, True)) * scores.loc[common, p].to_numpy(float)
+        x = direction_sign(directions[p]) * scores.loc[common, p].to_numpy(float)
         for k in ks:
             rows.append((str(p), float(k), compute(f"precision@{k:g}%", x, y)))
     return pd.DataFrame(rows, columns=["proxy", "k_pct", "precision"])
@@ -176,11 +183,12 @@ def write_report(results: pd.DataFrame, scores: pd.DataFrame, truth: pd.Series |
     """Write ``results.csv``, ``summary.md`` and the figures into ``out_dir``; returns their paths.
 
     ``results`` is :func:`zcnas.metrics.evaluate` output; ``scores``/``truth`` the frames it was
-    computed from (``directions`` orient the top-k curves; hexbins show raw scores). The heat-map
+    computed from; ``directions`` orient the top-k curves (None: every score is higher-is-better;
+    hexbins always show raw scores). The heat-map
     shows ``metric`` (falls back to the first metric present)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    directions = directions or {}
+    directions = dict.fromkeys(scores.columns, True) if directions is None else directions
     truth = _as_frame(truth)
     files: dict[str, Path] = {}
     results.to_csv(out / "results.csv", index=False)
