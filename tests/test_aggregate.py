@@ -82,6 +82,7 @@ def test_every_aggregate_contract(name):
     """Every registered aggregate: one value per arch, agrees with a single proxy's order."""
     rng = np.random.default_rng(1)
     df = pd.DataFrame({"p": rng.normal(size=20)}, index=[f"a{i}" for i in range(20)])
+    assert (AGGREGATES.get(name).__doc__ or "").strip(), "`zcnas list aggregates` shows the docstring"
     out = aggregate(df, ["p"], {"p": -1}, name)
     assert out.index.equals(df.index) and out.notna().all()
     assert out.rank().tolist() == (-df["p"]).rank().tolist()

@@ -69,22 +69,26 @@ def _nanmean(a: np.ndarray) -> np.ndarray:
 
 @register_aggregate("mean_rank", aliases=("borda",), description="mean of rank percentiles")
 def _mean_rank(pct: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Mean of the rank percentiles (Borda count)."""
     return _nanmean(pct)
 
 
 @register_aggregate("mean_log_rank", aliases=("az_nas", "log_rank"),
                     description="AZ-NAS: sum of log(rank / n), ranks ascending in goodness")
 def _mean_log_rank(pct: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """AZ-NAS: sum over proxies of log(rank / n), ranks ascending in goodness."""
     return _nanmean(np.log(pct)) * pct.shape[1]
 
 
 @register_aggregate("geo_mean_rank", description="geometric mean of rank percentiles")
 def _geo_mean_rank(pct: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Geometric mean of the rank percentiles."""
     return np.exp(_nanmean(np.log(pct)))
 
 
 @register_aggregate("min_rank", description="worst rank percentile over the proxies")
 def _min_rank(pct: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Worst rank percentile over the proxies (pessimistic vote)."""
     out = np.full(pct.shape[0], np.nan)
     ok = ~np.all(np.isnan(pct), axis=1)
     out[ok] = np.nanmin(pct[ok], axis=1)
@@ -93,6 +97,7 @@ def _min_rank(pct: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
 @register_aggregate("mean_zscore", description="mean of per-proxy standardised oriented scores")
 def _mean_zscore(pct: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Mean of the per-proxy standardised oriented scores (magnitudes, not ranks)."""
     mu = np.nanmean(scores, axis=0)
     sd = np.nanstd(scores, axis=0)
     z = (scores - mu) / np.where(sd > 0, sd, 1.0)
