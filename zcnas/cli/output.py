@@ -42,11 +42,18 @@ def emit(df: pd.DataFrame, fmt: str = "table", *, title: str | None = None,
         from rich.table import Table
 
         table = Table(title=title, show_lines=False)
-        for col in df.columns:
-            table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(df[col]) else "left")
-        for row in df.itertuples(index=False):
-            table.add_row(*[float_format.format(v) if isinstance(v, float) else str(v) for v in row])
-        Console(file=out, width=max(120, Console(file=out).width), soft_wrap=False).print(table)
+        cells = [[float_format.format(v) if isinstance(v, float) else str(v) for v in row]
+                 for row in df.itertuples(index=False)]
+        widths = []
+        for i, col in enumerate(df.columns):
+            table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(df[col]) else "left",
+                             no_wrap=True)
+            widths.append(max([len(str(col))] + [len(r[i]) for r in cells]))
+        for row in cells:
+            table.add_row(*row)
+        # wide enough that architecture strings are never cut
+        width = max(Console(file=out).width, sum(widths) + 3 * len(widths) + 4)
+        Console(file=out, width=width, soft_wrap=False).print(table)
     else:
         raise ValueError(f"unknown format {fmt!r}")
     out.flush()

@@ -225,7 +225,9 @@ class ProxyContext:
             try:
                 x = batch.inputs.detach().clone().requires_grad_(True)
                 y = m(x)
-                (jac,) = torch.autograd.grad(y, x, torch.ones_like(y))
+                (jac,) = torch.autograd.grad(y, x, torch.ones_like(y), allow_unused=True)
+                if jac is None:  # every path from the input is cut: the output is constant
+                    jac = torch.zeros_like(x)
             finally:
                 for h in handles:
                     h.remove()

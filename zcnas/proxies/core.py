@@ -76,6 +76,8 @@ def jacob_cov(ctx: ProxyContext) -> float:
     per-image Jacobians of the summed output and lambda its eigenvalues,
     ``-sum(log(lambda + k) + 1 / (lambda + k))`` with k = 1e-5 (higher is better)."""
     jac, _ = ctx.input_jacobian_and_relu_codes()
+    if not bool(jac.abs().sum()):
+        raise FloatingPointError("the input Jacobian is zero: the output does not depend on the input")
     corr = torch.corrcoef(jac.to(torch.float64))
     eig = torch.linalg.eigvalsh(corr)
     k = 1e-5
