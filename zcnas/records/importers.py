@@ -208,7 +208,7 @@ def _where(path: Path, i: int) -> str:
 
 
 def _arch_strings(values: Sequence, path: Path, column: str, fmt: str = "string",
-                  space: str = "nb201") -> np.ndarray:
+                  space: str = "nb201", where: Callable[[int], str] | None = None) -> np.ndarray:
     """Official strings of an architecture column; errors name the file, row and fix.
 
     ``fmt``: ``"string"`` (the space's official string) or ``"naslib"`` (NB201 NASLib op tuple)."""
@@ -223,7 +223,8 @@ def _arch_strings(values: Sequence, path: Path, column: str, fmt: str = "string"
             out.append(naslib_to_arch_str(v) if fmt == "naslib" else sp.format(sp.parse(v)))
         except InputError as exc:
             kind = "NASLib op tuple" if fmt == "naslib" else f"{space} architecture string"
-            raise InputError(f"{_where(path, i)}: column {column!r} is not a valid {kind}: {exc} "
+            loc = where(i) if where else _where(path, i)
+            raise InputError(f"{loc}: column {column!r} is not a valid {kind}: {exc} "
                              f"Fix that row or pick the right column/format.") from None
     arr = np.asarray(out, dtype=object)
     dup = pd.Series(arr).duplicated(keep=False)
@@ -466,7 +467,7 @@ def import_suitezero_json(store=None, path=None, *, data_root=None, datasets: Se
     for ds in chosen:
         entries = data[ds]
         keys = list(entries)
-        archs = _arch_strings(keys, f, f"{ds} key", "naslib")
+        archs = _arch_strings(keys, f, f"{ds} key", "naslib", where=lambda i, ds=ds: f"{f.name}, {ds} entry {i + 1}")
         proxies = sorted({p for e in entries.values() for p, v in e.items() if isinstance(v, dict)})
         val = np.full(len(keys), np.nan)
         for i, k in enumerate(keys):
