@@ -33,6 +33,10 @@ def add_parser(sub) -> None:
     p.add_argument("--dedupe", action="store_true",
                    help="score one architecture per function class and copy the scores to its members")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    p.add_argument("--backend", default="local", choices=("local", "process", "ray"),
+                   help="where scoring runs: this process, local worker processes, or a Ray cluster")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: RAY_ADDRESS or local)")
     p.add_argument("--top", type=int, default=10, metavar="K", help="rows to print (0 = all)")
     add_format_option(p)
     p.set_defaults(func=run)
@@ -45,7 +49,8 @@ def run(args) -> int:
                   archs_file=args.archs, dataset=args.dataset, data_dir=args.data_dir,
                   batch_size=args.batch_size, seed=args.seed, sampling=args.sampling, store=args.store,
                   aggregate=args.aggregate, dedupe=args.dedupe, device=args.device,
-                  progress=not args.quiet)
+                  progress=not args.quiet, backend=args.backend, workers=args.workers,
+                  ray_address=args.ray_address)
     failed = result.scores[result.scores["status"] != "ok"]
     if len(failed):
         log.warning("%d of %d proxy scores failed (see the store's reason column); those rank last.",

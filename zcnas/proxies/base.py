@@ -36,6 +36,8 @@ class ProxySpec:
     reference: str = ""
     #: number of batches the proxy consumes (>1 for proxies that compare batches)
     n_batches: int = 1
+    #: shared passes of :class:`ProxyContext` the proxy reads (lets one forward serve several)
+    uses: tuple[str, ...] = ()
 
     @property
     def description(self) -> str:
@@ -51,12 +53,19 @@ PROXIES: Registry[ProxySpec] = Registry("proxy")
 
 def proxy(name: str, *, higher_is_better: bool = True, needs_data: bool = True,
           needs_labels: bool = False, aliases: Sequence[str] = (), reference: str = "",
-          n_batches: int = 1, **options: Any):
-    """Register ``fn`` as proxy ``name``. Stack the decorator to register variants."""
+          n_batches: int = 1, uses: Sequence[str] = (), **options: Any):
+    """Register ``fn`` as proxy ``name``. Stack the decorator to register variants.
+
+    ``uses`` names the shared passes of :class:`ProxyContext` the proxy reads, e.g.
+    ``("loss_gradients",)``, so the engine can serve several proxies from one forward pass."""
 
     def deco(fn: Callable[..., float]) -> Callable[..., float]:
+        unknown = set(uses) - set(ProxyContext.PASSES)
+        if unknown:
+            raise InputError(f"Proxy {name!r} uses unknown shared passes {sorted(unknown)}; "
+                             f"known: {ProxyContext.PASSES}.")
         spec = ProxySpec(name, fn, higher_is_better, needs_data, needs_labels, dict(options),
-                         tuple(aliases), reference, n_batches)
+                         tuple(aliases), reference, n_batches, tuple(uses))
         PROXIES.add(name, spec, tuple(aliases))
         return fn
 
@@ -192,48 +201,63 @@ class ProxyContext:
         return self._cache[key]
 
     # -- shared passes --
+    #: names of the shared passes below; proxies declare the ones they use (``uses=``)
+    PASSES = ("loss_gradients", "jacobian")
+
+    def plan(self, passes: Iterable[str]) -> None:
+        """Announce the shared passes the coming proxies use, so one forward can serve several."""
+        self._planned = set(passes)
+
     def loss_gradients(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(weight, grad) of every conv/linear layer after one loss backward on the batch, model in
         train mode (the foresight setting for grad_norm, snip and fisher)."""
-
-        def compute():
-            batch = self.require_data("loss_gradients", labels=True)
-            m = self.fresh_copy(train=True)
-            out = m(batch.inputs)
-            loss = self.loss_fn(out, batch.targets)
-            loss.backward()
-            return [(mod.weight.detach(), mod.weight.grad.detach() if mod.weight.grad is not None
-                     else torch.zeros_like(mod.weight)) for mod in m.modules() if is_weighted_layer(mod)]
-
-        return self.cached("loss_gradients", compute)
+        return self.cached("loss_gradients", lambda: self._forward_pass(loss=True, jacobian=self._joint())[0])
 
     def input_jacobian_and_relu_codes(self) -> tuple[torch.Tensor, torch.Tensor]:
         """One train-mode forward with the input requiring grad: the Jacobian of the summed output
         w.r.t. the input (N, C*H*W) and the NASWOT binary-code kernel K (N, N) of ReLU inputs."""
+        return self.cached("jacobian_relu", lambda: self._forward_pass(loss=self._joint(), jacobian=True)[1])
 
-        def compute():
-            batch = self.require_data("jacobian")
-            m = self.fresh_copy(train=True)
-            n = batch.inputs.shape[0]
-            kernel = torch.zeros(n, n, dtype=torch.float64, device=self.device)
+    def _joint(self) -> bool:
+        planned = getattr(self, "_planned", set())
+        return (self.share and {"loss_gradients", "jacobian"} <= planned and self.batch is not None
+                and self.batch.targets is not None)
 
-            def hook(_mod, inp, _out):
-                c = (inp[0].detach().reshape(n, -1) > 0).to(torch.float64)
-                kernel.add_(c @ c.t()).add_((1.0 - c) @ (1.0 - c).t())
+    def _forward_pass(self, *, loss: bool, jacobian: bool):
+        """One train-mode forward on a fresh copy serving the loss gradients, the input Jacobian
+        and the ReLU-code kernel together (each is what a separate pass would give)."""
+        batch = self.require_data("loss_gradients" if loss else "jacobian", labels=loss)
+        m = self.fresh_copy(train=True)
+        n = batch.inputs.shape[0]
+        kernel = torch.zeros(n, n, dtype=torch.float64, device=self.device) if jacobian else None
 
-            handles = [mod.register_forward_hook(hook) for mod in m.modules() if isinstance(mod, nn.ReLU)]
-            try:
-                x = batch.inputs.detach().clone().requires_grad_(True)
-                y = m(x)
-                (jac,) = torch.autograd.grad(y, x, torch.ones_like(y), allow_unused=True)
-                if jac is None:  # every path from the input is cut: the output is constant
-                    jac = torch.zeros_like(x)
-            finally:
-                for h in handles:
-                    h.remove()
-            return jac.reshape(n, -1).detach(), kernel
+        def hook(_mod, inp, _out):
+            c = (inp[0].detach().reshape(n, -1) > 0).to(torch.float64)
+            kernel.add_(c @ c.t()).add_((1.0 - c) @ (1.0 - c).t())
 
-        return self.cached("jacobian_relu", compute)
+        handles = ([mod.register_forward_hook(hook) for mod in m.modules() if isinstance(mod, nn.ReLU)]
+                   if jacobian else [])
+        try:
+            x = batch.inputs.detach().clone().requires_grad_(jacobian)
+            y = m(x)
+        finally:
+            for h in handles:
+                h.remove()
+        grads = jac_out = None
+        if jacobian:
+            (jac,) = torch.autograd.grad(y, x, torch.ones_like(y), allow_unused=True, retain_graph=loss)
+            if jac is None:  # every path from the input is cut: the output is constant
+                jac = torch.zeros_like(x)
+            jac_out = (jac.reshape(n, -1).detach(), kernel)
+            if self.share:
+                self._cache["jacobian_relu"] = jac_out
+        if loss:
+            self.loss_fn(y, batch.targets).backward()
+            grads = [(mod.weight.detach(), mod.weight.grad.detach() if mod.weight.grad is not None
+                      else torch.zeros_like(mod.weight)) for mod in m.modules() if is_weighted_layer(mod)]
+            if self.share:
+                self._cache["loss_gradients"] = grads
+        return grads, jac_out
 
 
 def check_finite(value: Any) -> float:
@@ -274,4 +298,5 @@ def score_model(model: nn.Module, batch: Any = None, proxies: Iterable[str] | st
     names = resolve_proxies(proxies)
     ctx = ProxyContext(model, ProxyBatch.from_any(batch), seed=seed, loss_fn=loss_fn, share=share,
                        input_shape=input_shape)
+    ctx.plan(u for n in names for u in get_proxy(n).uses)
     return {n: run_proxy(get_proxy(n), ctx, raise_errors=raise_errors) for n in names}

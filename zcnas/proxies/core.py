@@ -12,7 +12,7 @@ from torch import nn
 from zcnas.proxies.base import ProxyContext, is_weighted_layer, proxy
 
 
-@proxy("grad_norm", needs_labels=True,
+@proxy("grad_norm", needs_labels=True, uses=("loss_gradients",),
        reference="Abdelfattah et al., Zero-Cost Proxies for Lightweight NAS, ICLR 2021")
 def grad_norm(ctx: ProxyContext) -> float:
     """Sum over conv/linear layers of the L2 norm of the loss gradient w.r.t. the layer's weight.
@@ -22,7 +22,7 @@ def grad_norm(ctx: ProxyContext) -> float:
     return float(sum(g.norm() for _, g in ctx.loss_gradients()))
 
 
-@proxy("snip", needs_labels=True,
+@proxy("snip", needs_labels=True, uses=("loss_gradients",),
        reference="Lee et al., SNIP: Single-shot Network Pruning based on Connection Sensitivity, ICLR 2019")
 def snip(ctx: ProxyContext) -> float:
     """Sum of connection sensitivities |w * dL/dw| over conv/linear weights (SNIP saliency).
@@ -69,7 +69,7 @@ def synflow(ctx: ProxyContext, bn: bool = False) -> float:
     return float(total.detach())
 
 
-@proxy("jacob_cov", aliases=("jacov", "jacobian_cov"),
+@proxy("jacob_cov", aliases=("jacov", "jacobian_cov"), uses=("jacobian",),
        reference="Mellor et al., Neural Architecture Search without Training, arXiv:2006.04647v1 (2020)")
 def jacob_cov(ctx: ProxyContext) -> float:
     """Correlation of input Jacobians across the batch: with Sigma the correlation matrix of the
@@ -84,7 +84,7 @@ def jacob_cov(ctx: ProxyContext) -> float:
     return float(-torch.sum(torch.log(eig + k) + 1.0 / (eig + k)))
 
 
-@proxy("naswot", aliases=("nwot", "hook_logdet"),
+@proxy("naswot", aliases=("nwot", "hook_logdet"), uses=("jacobian",),
        reference="Mellor et al., Neural Architecture Search without Training, ICML 2021")
 def naswot(ctx: ProxyContext) -> float:
     """log|K_H|: log-determinant of the kernel of binary ReLU activation codes, where

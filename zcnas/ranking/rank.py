@@ -54,13 +54,17 @@ def rank(space: str = "nb201", *, proxies: Sequence[str] | str = ("synflow", "ja
          dataset: str = "digits", data_dir: str | None = None, batch_size: int = 64, seed: int = 0,
          sampling: str = "random", store: str | Path | None = None, aggregate: str | None = None,
          dedupe: bool = False, device: str = "cpu", progress: bool = True,
-         raise_errors: bool = False) -> RankResult:
+         raise_errors: bool = False, backend: str = "local", workers: int | None = None,
+         ray_address: str | None = None) -> RankResult:
     """Score candidate architectures with zero-cost proxies and rank them.
 
     Candidates: ``sample=N`` (seeded), ``all=True``, ``archs=[...]`` or ``archs_file``. With a
     ``store`` path, results are saved as they are computed, and running the same call again
     resumes. ``dedupe=True`` scores one architecture per function class and copies its scores.
+    ``backend`` is ``local`` (this process), ``process`` (``workers`` processes) or ``ray``.
     """
+    from zcnas.ranking.backends import make_backend
+
     from zcnas.proxies import resolve_proxies
 
     names = resolve_proxies(proxies)
@@ -74,14 +78,16 @@ def rank(space: str = "nb201", *, proxies: Sequence[str] | str = ("synflow", "ja
     cands = make_candidates(space, sample=sample, all=all, archs=archs, archs_file=archs_file, seed=seed)
     config = ScoringConfig(space=space, dataset=dataset, data_dir=str(data_dir) if data_dir else None,
                            batch_size=batch_size, seed=seed, sampling=sampling, dedupe=dedupe, device=device)
+    runner = make_backend(backend, workers=workers, address=ray_address)
     if store is not None:
         from zcnas.records import RecordStore
 
         with RecordStore(store, mode="a") as st:
             long = score_architectures(cands, names, config, store=st, progress=progress,
-                                       raise_errors=raise_errors)
+                                       raise_errors=raise_errors, backend=runner)
     else:
-        long = score_architectures(cands, names, config, progress=progress, raise_errors=raise_errors)
+        long = score_architectures(cands, names, config, progress=progress, raise_errors=raise_errors,
+                                   backend=runner)
     run_key = long["run_key"].iloc[0]
     table = order_by(wide_scores(long, names), names, aggregate)
     return RankResult(table=table, scores=long, run_key=run_key, config=config)

@@ -102,16 +102,34 @@ def _progress(total: int, enabled: bool, desc: str):
                 dynamic_ncols=True, smoothing=0.05)
 
 
+def _score_task(item: tuple[str, list[str]], payload: tuple) -> dict:
+    """Worker side: build one seeded network and score it (module level, so it pickles)."""
+    import torch
+
+    from zcnas.proxies import score_model
+
+    rep, compute = item
+    config, batch, share, raise_errors = payload
+    device = torch.device(config.device)
+    model = build_seeded(config.space, rep, config.num_classes, config.seed, device)
+    return score_model(model, batch, compute, seed=config.seed, raise_errors=raise_errors, share=share,
+                       input_shape=(3, 32, 32))
+
+
 def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[str],
                         config: ScoringConfig, *, store=None, batch=None, progress: bool = True,
-                        raise_errors: bool = False, share: bool = True) -> pd.DataFrame:
+                        raise_errors: bool = False, share: bool = True, backend=None) -> pd.DataFrame:
     """Score ``archs`` with ``proxies``; returns long rows (one per architecture and proxy).
 
     With a ``store`` (an open :class:`zcnas.records.RecordStore`), finished (arch, proxy) pairs
     of the same configuration are skipped, and each architecture's rows are written as soon as it
     is done, so an interrupted run resumes where it stopped. With ``config.dedupe`` one
     representative per function class is scored and its scores are copied to every member.
+    ``backend`` (a :class:`zcnas.ranking.backends.Backend` or a name) runs the work: in this
+    process by default, or in worker processes / on a Ray cluster; the store is written here only.
     """
+    from zcnas.ranking.backends import Backend, make_backend
+
     from zcnas.proxies import get_proxy, resolve_proxies, score_model
 
     space = get_space(config.space)
@@ -149,51 +167,61 @@ def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[s
     if n_done:
         log.info("resuming: %d of %d architectures already scored in the store", n_done, len(strings))
 
-    import torch
-
-    device = torch.device(config.device)
-    rows_out: list[dict] = [r for r in done.values() if r["arch"] in set(strings) and r["proxy"] in names]
-    bar = _progress(len(todo), progress, "scoring")
+    if backend is None or isinstance(backend, str):
+        backend = make_backend(backend or "local")
+    elif not isinstance(backend, Backend):
+        raise InputError(f"backend must be a name or a Backend, got {type(backend).__name__}.")
+    wanted = set(strings)
+    rows_out: list[dict] = [r for r in done.values() if r["arch"] in wanted and r["proxy"] in names]
+    members_of = dict(todo)
+    items = []
+    for rep, members in todo:
+        need = [n for n in names if any((m, n) not in done for m in members)]
+        items.append((rep, [n for n in need if (rep, n) not in done]))
+    bar = _progress(len(items), progress, "scoring")
     try:
-        for rep, members in todo:
-            # proxies some member still lacks; a representative row already stored is reused
-            need = [n for n in names if any((m, n) not in done for m in members)]
-            have = {n: done[(rep, n)] for n in need if (rep, n) in done}
-            compute = [n for n in need if n not in have]
-            results = {}
-            if compute:
-                model = build_seeded(config.space, rep, config.num_classes, config.seed, device)
-                results = score_model(model, batch, compute, seed=config.seed,
-                                      raise_errors=raise_errors, share=share,
-                                      input_shape=(3, 32, 32))
-            new_rows = []
-            for m in members:
-                for n in need:
-                    if (m, n) in done:
-                        continue
-                    if n in results:
-                        r = results[n]
-                        value, status, reason, secs = r.value, r.status, r.reason, r.seconds
-                    else:
-                        h = have[n]
-                        value, status, reason, secs = h["value"], h["status"], h["reason"], h["seconds"]
-                    if m != rep:
-                        reason = (reason + "; " if reason else "") + f"copied from {rep} (same function class)"
-                        secs = 0.0
-                    row = {"run_key": run_key, "space": config.space, "arch": m, "proxy": n,
-                           "dataset": config.dataset if batch is not None else "", "batch_size": config.batch_size,
-                           "seed": config.seed, "value": float(value), "status": status,
-                           "reason": reason, "seconds": float(secs)}
-                    new_rows.append(row)
-                    done[(m, n)] = row
-            if store is not None and new_rows:
-                store.append("scores", new_rows)
-            rows_out.extend(new_rows)
+        for (rep, compute), results in backend.map(_score_task, [it for it in items if it[1]],
+                                                    (config, batch, share, raise_errors)):
+            rows_out.extend(_record(rep, members_of[rep], names, results, done, config, run_key, store,
+                                    batch is not None))
             bar.update(1)
+        for rep, compute in items:  # only copies of stored representative rows were missing
+            if not compute:
+                rows_out.extend(_record(rep, members_of[rep], names, {}, done, config, run_key, store,
+                                        batch is not None))
+                bar.update(1)
     finally:
         bar.close()
     df = pd.DataFrame(rows_out)
     return df
+
+
+def _record(rep: str, members: list[str], names: list[str], results: dict, done: dict,
+            config: ScoringConfig, run_key: str, store, has_batch: bool) -> list[dict]:
+    """Rows for every member of ``rep``'s class still missing, saved to the store at once."""
+    new_rows = []
+    for m in members:
+        for n in names:
+            if (m, n) in done:
+                continue
+            if n in results:
+                r = results[n]
+                value, status, reason, secs = r.value, r.status, r.reason, r.seconds
+            else:
+                h = done[(rep, n)]
+                value, status, reason, secs = h["value"], h["status"], h["reason"], h["seconds"]
+            if m != rep:
+                reason = (reason + "; " if reason else "") + f"copied from {rep} (same function class)"
+                secs = 0.0
+            row = {"run_key": run_key, "space": config.space, "arch": m, "proxy": n,
+                   "dataset": config.dataset if has_batch else "", "batch_size": config.batch_size,
+                   "seed": config.seed, "value": float(value), "status": status, "reason": reason,
+                   "seconds": float(secs)}
+            new_rows.append(row)
+            done[(m, n)] = row
+    if store is not None and new_rows:
+        store.append("scores", new_rows)
+    return new_rows
 
 
 def wide_scores(long: pd.DataFrame, proxies: Iterable[str]) -> pd.DataFrame:

@@ -1,0 +1,191 @@
+"""Execution backends for scoring: in-process, a local process pool, or a Ray cluster.
+
+A backend maps a picklable task function over work items and yields ``(item, result)`` pairs as
+they finish; the caller (the only writer of the record store) saves each result as it arrives.
+A worker that dies loses only its item in flight, which is retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from zcnas.errors import InputError, ZcnasError, check_int
+from zcnas.registry import Registry
+
+log = logging.getLogger("zcnas")
+
+BACKENDS: Registry[type[Backend]] = Registry("backend")
+
+_WORKER_PAYLOAD: Any = None
+
+
+def _init_worker(payload: Any, threads: int | None) -> None:
+    global _WORKER_PAYLOAD
+    _WORKER_PAYLOAD = payload
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:  # already set in this process
+            pass
+
+
+def _call_with_payload(fn: Callable[[Any, Any], Any], item: Any) -> Any:
+    return fn(item, _WORKER_PAYLOAD)
+
+
+class Backend(ABC):
+    """Runs ``fn(item, payload)`` for every item; ``payload`` is shipped to each worker once."""
+
+    @abstractmethod
+    def map(self, fn: Callable[[Any, Any], Any], items: Iterable[Any], payload: Any) -> Iterator[tuple[Any, Any]]:
+        """Yield ``(item, fn(item, payload))`` as items finish (any order)."""
+
+    def close(self) -> None:  # noqa: B027  (optional hook)
+        pass
+
+
+class LocalBackend(Backend):
+    """Everything in the calling process, one item after another."""
+
+    def __init__(self, threads: int | None = None):
+        self.threads = threads
+
+    def map(self, fn, items, payload):
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
+        for item in items:
+            yield item, fn(item, payload)
+
+
+class ProcessBackend(Backend):
+    """A pool of worker processes on this machine, one torch thread each by default (several
+    OpenMP threads per process on a busy machine are much slower than one)."""
+
+    def __init__(self, workers: int | None = None, threads: int | None = 1, max_retries: int = 2):
+        self.workers = check_int("workers", workers or (os.cpu_count() or 1), "ProcessBackend", minimum=1)
+        self.threads = threads
+        self.max_retries = max_retries
+
+    def _pool(self, payload):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+                                   initializer=_init_worker, initargs=(payload, self.threads))
+
+    def map(self, fn, items, payload):
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        pending_items = list(items)
+        retries: dict[int, int] = {}
+        window = 4 * self.workers
+        pool = self._pool(payload)
+        try:
+            futures: dict[Any, int] = {}
+            nxt = 0
+            while nxt < len(pending_items) or futures:
+                while nxt < len(pending_items) and len(futures) < window:
+                    futures[pool.submit(_call_with_payload, fn, pending_items[nxt])] = nxt
+                    nxt += 1
+                done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+                broken = False
+                for f in done:
+                    i = futures.pop(f)
+                    try:
+                        result = f.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        retries[i] = retries.get(i, 0) + 1
+                        if retries[i] > self.max_retries:
+                            raise ZcnasError(f"A worker died {retries[i]} times on item {pending_items[i]!r}; "
+                                             f"finished results are saved.") from None
+                        pending_items.append(pending_items[i])
+                        continue
+                    yield pending_items[i], result
+                if broken:  # a worker died: every future of the pool is lost; redo them
+                    for f, i in futures.items():
+                        pending_items.append(pending_items[i])
+                    futures.clear()
+                    log.warning("a worker process died; restarting the pool and retrying its items")
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = self._pool(payload)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+class RayBackend(Backend):
+    """Tasks on a Ray cluster (``address`` or ``RAY_ADDRESS``; a local one when neither is set).
+    Each task asks for one CPU; a task whose worker dies is retried by Ray (``max_retries``)."""
+
+    def __init__(self, address: str | None = None, workers: int | None = None, threads: int | None = 1,
+                 max_retries: int = 3):
+        self.address = address or os.environ.get("RAY_ADDRESS")
+        self.workers = workers
+        self.threads = threads
+        self.max_retries = max_retries
+
+    def map(self, fn, items, payload):
+        try:
+            import ray
+        except ModuleNotFoundError:
+            raise InputError("The Ray backend needs Ray: pip install 'zcnas[ray]'.") from None
+        started = False
+        if not ray.is_initialized():
+            kwargs: dict[str, Any] = {"ignore_reinit_error": True, "log_to_driver": False,
+                                      "include_dashboard": False}
+            if self.address:
+                kwargs["address"] = self.address
+            elif self.workers:
+                kwargs["num_cpus"] = self.workers
+            ray.init(**kwargs)
+            started = True
+        try:
+            threads = self.threads
+
+            @ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)
+            def task(item, payload_):
+                if threads:
+                    import torch
+
+                    torch.set_num_threads(threads)
+                return fn(item, payload_)
+
+            ref = ray.put(payload)
+            items = list(items)
+            window = max(4, 4 * int(ray.available_resources().get("CPU", 1)))
+            inflight: dict[Any, Any] = {}
+            nxt = 0
+            while nxt < len(items) or inflight:
+                while nxt < len(items) and len(inflight) < window:
+                    inflight[task.remote(items[nxt], ref)] = items[nxt]
+                    nxt += 1
+                ready, _ = ray.wait(list(inflight), num_returns=1)
+                for r in ready:
+                    yield inflight.pop(r), ray.get(r)
+        finally:
+            if started and not self.address:
+                ray.shutdown()
+
+
+BACKENDS.add("local", LocalBackend, description="in this process")
+BACKENDS.add("process", ProcessBackend, aliases=("processes", "mp"), description="local worker processes")
+BACKENDS.add("ray", RayBackend, description="Ray cluster (--ray-address or RAY_ADDRESS)")
+
+
+def make_backend(name: str = "local", **options: Any) -> Backend:
+    """Backend by name; options it does not take are dropped (e.g. ``address`` for local)."""
+    import inspect
+
+    cls = BACKENDS.get(name)
+    accepted = inspect.signature(cls.__init__).parameters
+    return cls(**{k: v for k, v in options.items() if k in accepted and v is not None})
