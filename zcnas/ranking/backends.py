@@ -113,7 +113,7 @@ class ProcessBackend(Backend):
                         continue
                     yield pending_items[i], result
                 if broken:  # a worker died: every future of the pool is lost; redo them
-                    for f, i in futures.items():
+                    for i in futures.values():
                         pending_items.append(pending_items[i])
                     futures.clear()
                     log.warning("a worker process died; restarting the pool and retrying its items")

@@ -63,9 +63,8 @@ def rank(space: str = "nb201", *, proxies: Sequence[str] | str = ("synflow", "ja
     resumes. ``dedupe=True`` scores one architecture per function class and copies its scores.
     ``backend`` is ``local`` (this process), ``process`` (``workers`` processes) or ``ray``.
     """
-    from zcnas.ranking.backends import make_backend
-
     from zcnas.proxies import resolve_proxies
+    from zcnas.ranking.backends import make_backend
 
     names = resolve_proxies(proxies)
     check_int("batch_size", batch_size, "rank", minimum=1)

@@ -128,9 +128,8 @@ def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[s
     ``backend`` (a :class:`zcnas.ranking.backends.Backend` or a name) runs the work: in this
     process by default, or in worker processes / on a Ray cluster; the store is written here only.
     """
+    from zcnas.proxies import get_proxy, resolve_proxies
     from zcnas.ranking.backends import Backend, make_backend
-
-    from zcnas.proxies import get_proxy, resolve_proxies, score_model
 
     space = get_space(config.space)
     names = resolve_proxies(proxies)
@@ -180,7 +179,7 @@ def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[s
         items.append((rep, [n for n in need if (rep, n) not in done]))
     bar = _progress(len(items), progress, "scoring")
     try:
-        for (rep, compute), results in backend.map(_score_task, [it for it in items if it[1]],
+        for (rep, _compute), results in backend.map(_score_task, [it for it in items if it[1]],
                                                     (config, batch, share, raise_errors)):
             rows_out.extend(_record(rep, members_of[rep], names, results, done, config, run_key, store,
                                     batch is not None))
