@@ -225,38 +225,75 @@ class ProxyContext:
 
     def _forward_pass(self, *, loss: bool, jacobian: bool):
         """One train-mode forward on a fresh copy serving the loss gradients, the input Jacobian
-        and the ReLU-code kernel together (each is what a separate pass would give)."""
+        and the ReLU-code kernel together (each is what a separate pass would give).
+
+        If the device runs out of memory (``torch.OutOfMemoryError``), the batch is split in
+        halves, then quarters, ... (batch-norm statistics are then per chunk, as in foresight's
+        ``split_data``); the loss gradient is the size-weighted sum over chunks."""
         batch = self.require_data("loss_gradients" if loss else "jacobian", labels=loss)
+        n = batch.inputs.shape[0]
+        chunks = 1
+        while True:
+            try:
+                out = self._chunked_pass(batch, loss, jacobian, chunks)
+                break
+            except torch.OutOfMemoryError:
+                if chunks >= n:
+                    raise
+                chunks = min(n, chunks * 2)
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
+        grads, jac_out = out
+        if self.share:
+            if jacobian:
+                self._cache["jacobian_relu"] = jac_out
+            if loss:
+                self._cache["loss_gradients"] = grads
+        return grads, jac_out
+
+    def _chunked_pass(self, batch: ProxyBatch, loss: bool, jacobian: bool, chunks: int):
         m = self.fresh_copy(train=True)
         n = batch.inputs.shape[0]
+        bounds = [(i * n // chunks, (i + 1) * n // chunks) for i in range(chunks)]
+        codes: dict[int, list[torch.Tensor]] = {}
         kernel = torch.zeros(n, n, dtype=torch.float64, device=self.device) if jacobian else None
 
-        def hook(_mod, inp, _out):
-            c = (inp[0].detach().reshape(n, -1) > 0).to(torch.float64)
-            kernel.add_(c @ c.t()).add_((1.0 - c) @ (1.0 - c).t())
+        def hook(mod, inp, _out):
+            c = inp[0].detach().reshape(inp[0].shape[0], -1) > 0
+            if chunks == 1:
+                c = c.to(torch.float64)
+                kernel.add_(c @ c.t()).add_((1.0 - c) @ (1.0 - c).t())
+            else:  # codes of every chunk are needed for the cross-chunk kernel entries
+                codes.setdefault(id(mod), []).append(c.cpu())
 
-        handles = ([mod.register_forward_hook(hook) for mod in m.modules() if isinstance(mod, nn.ReLU)]
-                   if jacobian else [])
+        relus = [mod for mod in m.modules() if isinstance(mod, nn.ReLU)]
+        handles = [mod.register_forward_hook(hook) for mod in relus] if jacobian else []
+        jacs = []
         try:
-            x = batch.inputs.detach().clone().requires_grad_(jacobian)
-            y = m(x)
+            for lo, hi in bounds:
+                x = batch.inputs[lo:hi].detach().clone().requires_grad_(jacobian)
+                y = m(x)
+                if jacobian:
+                    (jac,) = torch.autograd.grad(y, x, torch.ones_like(y), allow_unused=True,
+                                                 retain_graph=loss)
+                    # every path from the input cut: the output is constant
+                    jacs.append((torch.zeros_like(x) if jac is None else jac).reshape(hi - lo, -1).detach())
+                if loss:
+                    part = self.loss_fn(y, batch.targets[lo:hi])
+                    (part * ((hi - lo) / n) if chunks > 1 else part).backward()
+                del y
         finally:
             for h in handles:
                 h.remove()
         grads = jac_out = None
         if jacobian:
-            (jac,) = torch.autograd.grad(y, x, torch.ones_like(y), allow_unused=True, retain_graph=loss)
-            if jac is None:  # every path from the input is cut: the output is constant
-                jac = torch.zeros_like(x)
-            jac_out = (jac.reshape(n, -1).detach(), kernel)
-            if self.share:
-                self._cache["jacobian_relu"] = jac_out
+            for per_chunk in codes.values():
+                c = torch.cat(per_chunk).to(self.device, torch.float64)
+                kernel.add_(c @ c.t()).add_((1.0 - c) @ (1.0 - c).t())
+            jac_out = (torch.cat(jacs), kernel)
         if loss:
-            self.loss_fn(y, batch.targets).backward()
             grads = [(mod.weight.detach(), mod.weight.grad.detach() if mod.weight.grad is not None
                       else torch.zeros_like(mod.weight)) for mod in m.modules() if is_weighted_layer(mod)]
-            if self.share:
-                self._cache["loss_gradients"] = grads
         return grads, jac_out
 
 
