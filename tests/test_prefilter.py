@@ -39,10 +39,16 @@ def test_prefilter_returns_top_k_by_direction():
 
 def test_prefilter_aggregate_and_table():
     cands = _archs(6, seed=2)
-    res = prefilter(cands, 4, proxies="params,flops", aggregate="mean_rank")
+    known = pd.DataFrame({"params": [1.0, 2, 3, 4, 5, 6], "synflow": [6.0, 5, 4, 3, 2, 1]}, index=cands)
+    res = prefilter(cands, 4, proxies="params,synflow", aggregate="mean_rank", cache=known)
+    assert res.n_computed == 0
     assert res.table.columns[:3].tolist() == ["arch", "rank", "score"]
     assert list(res.table["rank"]) == [1, 2, 3, 4]
-    assert {"params", "flops"} <= set(res.table.columns)
+    assert {"params", "synflow"} <= set(res.table.columns)
+    assert res.table["score"].nunique() == 1  # opposite orders: every candidate ties on the Borda count
+    best = prefilter(cands, 1, proxies="params,synflow", aggregate="min_rank",
+                     cache=known.assign(synflow=known["params"]))
+    assert best.archs == [cands[5]]
 
 
 def test_prefilter_cache_avoids_recompute(monkeypatch):
@@ -86,7 +92,7 @@ def test_prefilter_leaves_global_rng_alone():
     torch.manual_seed(123)
     before = torch.get_rng_state().clone()
     np_before = np.random.get_state()[1].copy()
-    prefilter(_archs(3, seed=6), 2, proxies="synflow,params", batch_size=8)
+    prefilter(_archs(3, seed=6), 1, proxies="params")
     assert torch.equal(before, torch.get_rng_state())
     assert np.array_equal(np_before, np.random.get_state()[1])
 
