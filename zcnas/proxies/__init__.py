@@ -6,6 +6,7 @@
 """
 
 from zcnas.proxies import core  # noqa: E402,F401  (registers the built-in proxies)
+from zcnas.proxies import family  # noqa: E402,F401  (registers the wider proxy family)
 from zcnas.proxies.base import (
     PROXIES,
     ProxyBatch,
