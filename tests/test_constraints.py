@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import math
 
 import numpy as np
@@ -198,3 +200,69 @@ def test_hypervolume_fraction_perfect_and_worse():
     assert list(bad.predicted["acc"]) == [70]
     assert 0 < bad.fraction < 1
     assert math.isclose(bad.hv_true, hypervolume(df[["acc", "lat"]], ["max", "min"]))
+
+
+# ---- rank with budgets and fronts (library and CLI) ------------------------------------------------
+
+def _sample(n: int = 12, seed: int = 0) -> list[str]:
+    from zcnas import get_space
+
+    sp = get_space("nb201")
+    return [sp.format(a) for a in sp.sample(n, seed=seed)]
+
+
+def test_rank_with_params_budget_and_infeasible_cli(capsys):
+    from zcnas.cli import main
+
+    rc = main(["-q", "rank", "--sample", "8", "--proxies", "params", "--max", "params=0.3M", "--format", "csv",
+               "--top", "0"])
+    out = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert rc == 0 and len(out) >= 1 and (out["params"] <= 0.3).all()
+    assert out["rank"].tolist() == list(range(1, len(out) + 1))
+    assert out["score"].is_monotonic_decreasing
+    rc = main(["-q", "rank", "--sample", "8", "--proxies", "params", "--max", "params=1K"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "No architecture meets the budget params <= 0.001 M" in err
+    assert "8 candidate(s) checked" in err and "the cheapest has params =" in err
+    rc = main(["-q", "rank", "--sample", "3", "--proxies", "params", "--max", "latency:pixel3=5 lightyears"])
+    assert rc == 1 and "Unknown unit 'lightyears'" in capsys.readouterr().err
+
+
+def test_rank_pareto_from_cost_csv(tmp_path, capsys):
+    from zcnas.cli import main
+    from zcnas.ranking import rank
+
+    archs = _sample(6, seed=4)
+    lat = pd.DataFrame({"arch": archs, "latency_box_ms": np.linspace(1.0, 10.0, len(archs))})
+    lat.to_csv(tmp_path / "costs.csv", index=False)
+    res = rank("nb201", proxies="params", archs=archs, progress=False, budgets=["latency:box=8ms"],
+               pareto="latency:box", costs=tmp_path / "costs.csv")
+    assert res.n_candidates == 6 and len(res.table) == int((lat["latency_box_ms"] <= 8).sum())
+    expect = pareto_front(res.table, {"score": "max", "latency_box_ms": "min"})
+    assert res.front["arch"].tolist() == expect["arch"].tolist()
+    assert 0 < res.hypervolume <= 1.21
+    (tmp_path / "a.txt").write_text("\n".join(archs))
+    rc = main(["-q", "rank", "--archs", str(tmp_path / "a.txt"), "--proxies", "params", "--pareto", "latency:box",
+               "--costs", str(tmp_path / "costs.csv"), "--format", "json"])
+    rows = json.loads(capsys.readouterr().out)
+    full = rank("nb201", proxies="params", archs=archs, progress=False, pareto="latency:box",
+                costs=tmp_path / "costs.csv")
+    assert rc == 0 and [r["arch"] for r in rows] == full.front["arch"].tolist()
+    assert full.n_candidates == len(full.table) == 6
+    rc = main(["-q", "rank", "--archs", str(tmp_path / "a.txt"), "--proxies", "params", "--max", "latency:cpu=1ms",
+               "--costs", str(tmp_path / "costs.csv")])
+    assert rc == 1 and "No values for cost(s) ['latency:cpu']" in capsys.readouterr().err
+
+
+@pytest.mark.benchdata
+def test_rank_hw_nas_bench_budget(bench_root, capsys):
+    from zcnas.cli import main
+
+    rc = main(["-q", "rank", "--sample", "8", "--proxies", "params", "--max", "latency:edgegpu=3ms",
+               "--data-root", str(bench_root), "--format", "csv", "--top", "0"])
+    out = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert rc == 0 and (out["hw_edgegpu_latency"] <= 3).all() and len(out) < 8
+    rc = main(["-q", "rank", "--sample", "8", "--proxies", "params", "--max", "latency:edgegpu=1us",
+               "--data-root", str(bench_root)])
+    err = capsys.readouterr().err
+    assert rc == 1 and "latency:edgegpu <= 0.001 ms" in err and "8 candidate(s) checked" in err

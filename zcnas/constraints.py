@@ -53,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from zcnas.errors import InputError
+from zcnas.errors import DataError, InputError
 
 #: HW-NAS-Bench devices with a latency column / with an energy column
 HW_LATENCY_DEVICES = ("edgegpu", "raspi4", "edgetpu", "pixel3", "eyeriss", "fpga")
@@ -487,3 +487,89 @@ def pareto_plot(df: pd.DataFrame, predicted: str, truth: str, cost: str, path, *
     fig.subplots_adjust(left=0.12, right=0.97, bottom=0.12, top=0.92)
     fig.savefig(path)
     return cmp
+
+
+# ---- where costs come from -------------------------------------------------------------------------
+
+#: costs that a zero-cost proxy computes (no data needed); :func:`zcnas.ranking.rank` scores them
+PROXY_COSTS = ("params", "flops")
+
+
+def _costs_from_table(table: pd.DataFrame, specs: Sequence[CostSpec]) -> pd.DataFrame:
+    cols = {}
+    for s in specs:
+        c = s.find_column(table.columns)
+        if c is not None:
+            cols[c] = table[c]
+    return pd.DataFrame(cols, index=table.index)
+
+
+def load_costs(archs: Sequence[str] | pd.Index, costs: Iterable[str | Budget], *,
+               source: str | pd.DataFrame | None = None, dataset: str = "cifar10",
+               data_root: str | None = None) -> pd.DataFrame:
+    """Cost columns for ``archs`` (a frame indexed by arch, one column per cost, NaN where missing).
+
+    ``source``: a frame indexed by arch; a record store (``.h5``: its ``truth`` rows of ``dataset``,
+    e.g. ``hw_pixel3_latency`` imported by ``zcnas importer hw-nas-bench``, and its measured
+    ``latency`` table); or a CSV with an arch column. Costs still missing after that which are
+    HW-NAS-Bench metrics (``latency:<device>``, ``energy:<device>``) are read from the HW-NAS-Bench
+    file of ``dataset`` under ``data_root`` (default ``$ZCNAS_DATA``). A cost found nowhere is an
+    :class:`InputError` that says where it was looked for."""
+    from pathlib import Path
+
+    specs = [(c.spec if isinstance(c, Budget) else resolve_cost(c)) for c in costs]
+    idx = pd.Index(list(dict.fromkeys(map(str, archs))), name="arch")
+    out = pd.DataFrame(index=idx)
+    looked = []
+    frames: list[pd.DataFrame] = []
+    if isinstance(source, pd.DataFrame):
+        frames.append(source)
+        looked.append("the given table")
+    elif source is not None:
+        p = Path(source)
+        if p.suffix.lower() in (".h5", ".hdf5"):
+            from zcnas.records import RecordStore
+
+            with RecordStore(p, "r") as st:
+                truth = st.frame("truth")
+                if len(truth):
+                    truth = truth[(truth["dataset"] == dataset) & truth["arch"].isin(idx)]
+                    frames.append(truth.drop_duplicates(["arch", "metric"], keep="last")
+                                  .pivot(index="arch", columns="metric", values="value"))
+                if "latency" in st.tables():
+                    from zcnas.hardware import latency_wide
+
+                    frames.append(latency_wide(st.frame("latency")))
+            looked.append(f"record store {p.name} (truth of {dataset!r}, latency)")
+        else:
+            from zcnas.bench import read_csv_table
+
+            frames.append(read_csv_table(p))
+            looked.append(f"CSV {p.name}")
+    for f in frames:
+        got = _costs_from_table(f, specs)
+        for c in got.columns:
+            if c not in out.columns:
+                out[c] = got[c].reindex(idx)
+    need_hw = [s for s in specs if s.find_column(out.columns) is None
+               and any(c.startswith("hw_") for c in s.columns)]
+    if need_hw:
+        from zcnas.records.importers import run_importer
+
+        try:
+            rows = run_importer("hw-nas-bench", None, data_root=data_root, dataset=dataset)["truth"]
+        except DataError as exc:  # no data folder
+            raise DataError(f"Cost(s) {[s.name for s in need_hw]} need HW-NAS-Bench data: {exc}") from None
+        hw = rows[rows["arch"].isin(idx)].pivot(index="arch", columns="metric", values="value")
+        for s in need_hw:
+            c = s.find_column(hw.columns)
+            if c is not None:
+                out[c] = hw[c].reindex(idx)
+        looked.append(f"HW-NAS-Bench ({dataset})")
+    missing = [s for s in specs if s.find_column(out.columns) is None]
+    if missing:
+        raise InputError(f"No values for cost(s) {[s.name for s in missing]} (looked for columns "
+                         f"{sorted({c for s in missing for c in s.columns})} in "
+                         f"{', '.join(looked) or 'no source'}). Give a cost table, or for params/flops "
+                         f"score those proxies.")
+    return out
