@@ -83,20 +83,31 @@ class ProcessBackend(Backend):
                                    initializer=_init_worker, initargs=(payload, self.threads))
 
     def map(self, fn, items, payload):
+        """Items run ``4 * workers`` at a time. When a worker dies, the pool is rebuilt and the
+        items that were in flight are retried one at a time, so only an item that kills a worker
+        on its own is blamed; it is given up after ``max_retries`` deaths."""
+        from collections import deque
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
-        pending_items = list(items)
-        retries: dict[int, int] = {}
+        items = list(items)
+        queue = deque(range(len(items)))
+        suspects: deque[int] = deque()
+        deaths = [0] * len(items)
         window = 4 * self.workers
         pool = self._pool(payload)
         try:
             futures: dict[Any, int] = {}
-            nxt = 0
-            while nxt < len(pending_items) or futures:
-                while nxt < len(pending_items) and len(futures) < window:
-                    futures[pool.submit(_call_with_payload, fn, pending_items[nxt])] = nxt
-                    nxt += 1
+            while queue or suspects or futures:
+                if suspects:  # isolate: one suspect alone in the pool
+                    if not futures:
+                        i = suspects.popleft()
+                        futures[pool.submit(_call_with_payload, fn, items[i])] = i
+                else:
+                    while queue and len(futures) < window:
+                        i = queue.popleft()
+                        futures[pool.submit(_call_with_payload, fn, items[i])] = i
+                alone = len(futures) == 1
                 done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
                 broken = False
                 for f in done:
@@ -105,18 +116,19 @@ class ProcessBackend(Backend):
                         result = f.result()
                     except BrokenProcessPool:
                         broken = True
-                        retries[i] = retries.get(i, 0) + 1
-                        if retries[i] > self.max_retries:
-                            raise ZcnasError(f"A worker died {retries[i]} times on item {pending_items[i]!r}; "
-                                             f"finished results are saved.") from None
-                        pending_items.append(pending_items[i])
+                        if alone:
+                            deaths[i] += 1
+                            if deaths[i] > self.max_retries:
+                                raise ZcnasError(f"A worker process died {deaths[i]} times while scoring "
+                                                 f"{items[i]!r}; finished results are saved.") from None
+                        suspects.append(i)
                         continue
-                    yield pending_items[i], result
-                if broken:  # a worker died: every future of the pool is lost; redo them
-                    for i in futures.values():
-                        pending_items.append(pending_items[i])
+                    yield items[i], result
+                if broken:  # a worker died: every future of this pool is lost; redo them
+                    suspects.extend(futures.values())
                     futures.clear()
-                    log.warning("a worker process died; restarting the pool and retrying its items")
+                    log.warning("a worker process died; restarting the pool and retrying %d item(s)",
+                                len(suspects))
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = self._pool(payload)
         finally:

@@ -1,0 +1,173 @@
+"""Throughput benchmark: architectures per second and peak memory for the five core proxies.
+
+Modes, measured in one run so that the ratios are fair on a shared machine:
+
+- ``baseline``: one proxy at a time, each on a freshly built model, nothing shared (the way the
+  reference implementation scores), one process, one thread;
+- ``fast-1`` / ``fast-2``: zcnas's engine (one forward serves jacob_cov, naswot, grad_norm and
+  snip) in 1 and 2 worker processes of one thread each;
+- ``--ray``: the Ray backend on the same architectures, checked equal to the local result;
+- ``--full-space``: every NB201 architecture (one per function class with ``--dedupe``) into a
+  record store, timed; resumable, so the time reported is only meaningful for a fresh store.
+
+Results unchanged: for each proxy, the Spearman correlation between fast and baseline scores and
+the fraction of bitwise-equal values. Run::
+
+    ZCNAS_DATA=../shared/benchmarks python experiments/bench_throughput.py --n 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+CORE = ("synflow", "jacob_cov", "grad_norm", "snip", "naswot")
+
+
+def _peak_rss_mb() -> dict:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"peak_rss_main_mb": round(own, 1), "peak_rss_worker_mb": round(kids, 1)}
+
+
+def _data_args(args) -> dict:
+    if args.dataset == "cifar10" and args.data_dir is None and os.environ.get("ZCNAS_DATA"):
+        args.data_dir = str(Path(os.environ["ZCNAS_DATA"]) / "images/cifar10-partial-real")
+    return {"dataset": args.dataset, "data_dir": args.data_dir}
+
+
+def run_baseline(archs, config, batch) -> tuple[dict, float]:
+    """One proxy at a time on a fresh model: the reference way."""
+    import torch
+
+    from zcnas.proxies import score_model
+    from zcnas.ranking.scoring import build_seeded
+
+    torch.set_num_threads(1)
+    space_fmt = __import__("zcnas").get_space(config.space).format
+    values: dict = {}
+    t0 = time.perf_counter()
+    for a in archs:
+        s = space_fmt(a)
+        for p in CORE:
+            model = build_seeded(config.space, a, config.num_classes, config.seed)
+            r = score_model(model, batch, [p], seed=config.seed, share=False)[p]
+            values[(s, p)] = r.value
+    return values, time.perf_counter() - t0
+
+
+def run_fast(archs, config, batch, backend) -> tuple[dict, float]:
+    from zcnas.ranking import score_architectures
+
+    t0 = time.perf_counter()
+    long = score_architectures(archs, list(CORE), config, batch=batch, progress=False, backend=backend)
+    dt = time.perf_counter() - t0
+    return {(r.arch, r.proxy): r.value for r in long.itertuples()}, dt
+
+
+def compare(a: dict, b: dict) -> dict:
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    out = {}
+    for p in CORE:
+        keys = [k for k in a if k[1] == p and k in b]
+        x = np.array([a[k] for k in keys])
+        y = np.array([b[k] for k in keys])
+        ok = np.isfinite(x) & np.isfinite(y)
+        out[p] = {"spearman": float(spearmanr(x[ok], y[ok]).statistic) if ok.sum() > 2 else float("nan"),
+                  "bitwise_equal": float(np.mean(x[ok] == y[ok])) if ok.any() else float("nan"),
+                  "n": int(ok.sum())}
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=200, help="random architectures (seed --seed)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--dataset", default="cifar10")
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--modes", default="baseline,fast-1,fast-2", help="comma-separated modes")
+    ap.add_argument("--ray", action="store_true", help="also check the Ray backend on the same archs")
+    ap.add_argument("--full-space", metavar="STORE", default=None,
+                    help="score the whole space into STORE (with --dedupe) and time it")
+    ap.add_argument("--dedupe", action="store_true", help="with --full-space: one score per function class")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--out", default="experiments/results/bench_throughput")
+    args = ap.parse_args(argv)
+
+    import torch
+
+    from zcnas import get_space
+    from zcnas.ranking.backends import LocalBackend, ProcessBackend, RayBackend
+    from zcnas.ranking.scoring import ScoringConfig, load_batch
+
+    config = ScoringConfig(batch_size=args.batch_size, seed=args.seed, device=args.device, **_data_args(args))
+    batch, config = load_batch(config)
+    if args.device != "cpu":
+        batch = type(batch)(**{**batch.__dict__, "inputs": batch.inputs.to(args.device),
+                               "targets": batch.targets.to(args.device)})
+    space = get_space("nb201")
+    archs = space.sample(args.n, seed=args.seed)
+    report: dict = {"n_archs": args.n, "batch_size": args.batch_size, "dataset": config.dataset,
+                    "proxies": CORE, "cpu_count": os.cpu_count(), "torch": torch.__version__,
+                    "device": args.device, "modes": {}}
+    results = {}
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    for mode in modes:
+        print(f"[{mode}] scoring {args.n} architectures ...", file=sys.stderr, flush=True)
+        if mode == "baseline":
+            vals, dt = run_baseline(archs, config, batch)
+        elif mode.startswith("fast-"):
+            workers = int(mode.split("-")[1])
+            backend = LocalBackend(threads=1) if workers == 1 and args.device != "cpu" else \
+                ProcessBackend(workers=workers, threads=1)
+            vals, dt = run_fast(archs, config, batch, backend)
+        else:
+            ap.error(f"unknown mode {mode!r}")
+        results[mode] = vals
+        report["modes"][mode] = {"seconds": round(dt, 2), "archs_per_s": round(args.n / dt, 3),
+                                 "s_per_arch": round(dt / args.n, 4)}
+        print(f"[{mode}] {dt:.1f} s, {args.n / dt:.3f} arch/s", file=sys.stderr, flush=True)
+    if "baseline" in results:
+        base = report["modes"]["baseline"]["seconds"]
+        for mode in results:
+            report["modes"][mode]["speedup_vs_baseline"] = round(base / report["modes"][mode]["seconds"], 2)
+            if mode != "baseline":
+                report["modes"][mode]["agreement"] = compare(results["baseline"], results[mode])
+    if args.ray:
+        local = results.get("fast-1") or run_fast(archs, config, batch, LocalBackend(threads=1))[0]
+        ray_vals, dt = run_fast(archs, config, batch, RayBackend(workers=2))
+        report["ray"] = {"seconds": round(dt, 2), "agreement_with_local": compare(local, ray_vals),
+                         "identical": all(ray_vals[k] == local[k] or (ray_vals[k] != ray_vals[k] and local[k] != local[k])
+                                          for k in local)}
+    if args.full_space:
+        from zcnas.ranking import score_architectures
+        from zcnas.records import RecordStore
+
+        cfg = ScoringConfig(**{**config.__dict__, "dedupe": args.dedupe})
+        t0 = time.perf_counter()
+        with RecordStore(args.full_space) as st:
+            score_architectures(list(space.enumerate()), list(CORE), cfg, batch=batch, store=st,
+                                backend=ProcessBackend(threads=1), progress=True)
+        dt = time.perf_counter() - t0
+        report["full_space"] = {"store": args.full_space, "seconds": round(dt, 1), "minutes": round(dt / 60, 1),
+                                "dedupe": args.dedupe}
+    report.update(_peak_rss_mb())
+    if torch.cuda.is_available() and args.device != "cpu":
+        report["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "throughput.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
