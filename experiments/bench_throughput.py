@@ -144,9 +144,9 @@ def main(argv=None) -> int:
     if args.ray:
         local = results.get("fast-1") or run_fast(archs, config, batch, LocalBackend(threads=1))[0]
         ray_vals, dt = run_fast(archs, config, batch, RayBackend(workers=2))
+        same = [ray_vals[k] == local[k] or (ray_vals[k] != ray_vals[k] and local[k] != local[k]) for k in local]
         report["ray"] = {"seconds": round(dt, 2), "agreement_with_local": compare(local, ray_vals),
-                         "identical": all(ray_vals[k] == local[k] or (ray_vals[k] != ray_vals[k] and local[k] != local[k])
-                                          for k in local)}
+                         "identical": all(same)}
     if args.full_space:
         from zcnas.ranking import score_architectures
         from zcnas.records import RecordStore
