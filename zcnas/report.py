@@ -211,3 +211,17 @@ def write_report(results: pd.DataFrame, scores: pd.DataFrame, truth: pd.Series |
     md.write_text(summary_markdown(results, title=title, figures=figs))
     files["summary"] = md
     return files
+
+
+def frame_to_markdown(df: pd.DataFrame, float_format: str = "{:.3f}") -> str:
+    """A pipe table of ``df`` (no index) without needing the optional ``tabulate`` package."""
+
+    def cell(v) -> str:
+        if isinstance(v, float):
+            return "" if v != v else float_format.format(v)
+        return str(v).replace("|", "\\|")
+
+    head = "| " + " | ".join(str(c) for c in df.columns) + " |"
+    rule = "|" + "|".join("---" for _ in df.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([head, rule, *body]) + "\n"
