@@ -46,7 +46,8 @@ def test_graph_features_all_none_cell_has_no_paths():
     f = _graf("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")
     assert f["reachable"] == 0 and f["depth"] == 0 and f["n_live_paths"] == 0
     assert f["count_none"] == 6
-    assert all(v == 0 for k, v in f.items() if k.startswith(("paths[", "minlen[", "maxlen[")))
+    assert all(v == 0 for k, v in f.items() if k.startswith(("paths[", "maxlen[", "maxon[")))
+    assert all(v == 4 for k, v in f.items() if k.startswith("minlen["))  # no path: longer than any
     assert all(v == 0 for k, v in f.items() if k.startswith(("indeg_", "outdeg_")))
 
 
@@ -57,7 +58,8 @@ def test_graph_features_single_conv_on_input_output_edge():
     assert f["paths[c1]"] == 0 and f["paths[skip+c1+pool]"] == 0
     assert f["reachable"] == 1 and f["depth"] == 1 and f["conv_depth"] == 1
     assert f["indeg_3"] == 1 and f["outdeg_0"] == 1 and f["indeg_1"] == 0
-    assert f["out_indeg_c3"] == 1 and f["in_outdeg_c3"] == 1
+    assert f["out_indeg[c3]"] == 1 and f["in_outdeg[c3]"] == 1 and f["out_indeg[skip+c1]"] == 0
+    assert f["maxon[c3]"] == 1 and f["maxon[skip+pool]"] == 0 and f["minlen[c1]"] == 4
     assert f["count_c3"] == 1 and f["eff_count_c3"] == 1
 
 
@@ -67,6 +69,7 @@ def test_graph_features_chain_and_dead_edges():
     assert f["n_live_paths"] == 2 and f["depth"] == 3 and f["conv_depth"] == 2
     assert f["paths[skip+c1+c3]"] == 1 and f["minlen[skip+c1+c3]"] == 3
     assert f["paths[skip+pool]"] == 1 and f["maxlen[skip+pool]"] == 2
+    assert f["maxon[c1+c3]"] == 2 and f["maxon[skip+c1+c3+pool]"] == 3 and f["maxon[pool]"] == 1
     # a conv whose output is cut off (node 1 only feeds 'none' edges) is counted but not effective
     g = _graf("|nor_conv_3x3~0|+|skip_connect~0|none~1|+|skip_connect~0|none~1|none~2|")
     assert g["count_c3"] == 1 and g["eff_count_c3"] == 0 and g["depth"] == 1

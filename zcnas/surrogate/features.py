@@ -13,9 +13,10 @@ graph. For NB201 (nodes 0..3, one operation per edge) they are
 - operation counts, over all edges and over the *effective* edges (those on some input->output
   path that avoids ``none``);
 - for every non-empty subset of the four non-zero operations: the number of input->output paths
-  that use only operations of the subset, and the shortest and longest such path (0 when none);
-- in- and out-degree of each node counting only non-``none`` edges, and per operation the in-degree
-  of the output node and out-degree of the input node;
+  that use only operations of the subset, the shortest (4 when there is none) and longest such
+  path, the largest number of the subset's operations on one live input->output path, and the
+  in-degree of the output node and out-degree of the input node counting the subset's operations;
+- in- and out-degree of each node counting only non-``none`` edges;
 - whether the output is reachable from the input, the longest input->output path (edges) and the
   largest number of convolutions on one input->output path.
 """
@@ -157,6 +158,18 @@ class FeatureSpec:
         return self._names
 
     @property
+    def feature_groups(self) -> tuple[str, ...]:
+        """Group of each feature column: the encoding name, ``graph`` or ``proxies``."""
+        sp = get_space(self.space)
+        groups: list[str] = []
+        for e in self.encodings:
+            groups += [e] * len(sp.encode(_first_arch(self.space), e))
+        if self.graph:
+            groups += ["graph"] * len(graph_feature_names())
+        groups += ["proxies"] * len(self.proxies)
+        return tuple(groups)
+
+    @property
     def n_features(self) -> int:
         return len(self.feature_names)
 
@@ -226,6 +239,7 @@ def _arch_features(space: str, ops: tuple[str, ...], encodings: tuple[str, ...],
 # ---- GRAF-style graph features for NB201 -----------------------------------------------------------
 _EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 _PATHS = ((3,), (0, 4), (1, 5), (0, 2, 5))  # the four input->output paths as edge positions
+_NO_PATH = 4  # shortest-path value when there is no path: longer than any real path (3 edges)
 _SUBSETS = tuple(s for n in range(1, 5) for s in itertools.combinations(_NB201_LIVE, n))
 
 
@@ -235,10 +249,10 @@ def graph_feature_names() -> tuple[str, ...]:
     names += [f"eff_count_{_NB201_SHORT[o]}" for o in _NB201_LIVE]
     for s in _SUBSETS:
         tag = "+".join(_NB201_SHORT[o] for o in s)
-        names += [f"paths[{tag}]", f"minlen[{tag}]", f"maxlen[{tag}]"]
+        names += [f"paths[{tag}]", f"minlen[{tag}]", f"maxlen[{tag}]", f"maxon[{tag}]",
+                  f"out_indeg[{tag}]", f"in_outdeg[{tag}]"]
+        names += [f"{d}_{n}[{tag}]" for n in (1, 2) for d in ("indeg", "outdeg")]
     names += [f"indeg_{n}" for n in (1, 2, 3)] + [f"outdeg_{n}" for n in (0, 1, 2)]
-    names += [f"out_indeg_{_NB201_SHORT[o]}" for o in _NB201_LIVE]
-    names += [f"in_outdeg_{_NB201_SHORT[o]}" for o in _NB201_LIVE]
     names += ["reachable", "depth", "conv_depth", "n_live_paths"]
     return tuple(names)
 
@@ -255,12 +269,16 @@ def nb201_graph_features(ops: Sequence[str]) -> np.ndarray:
     for s in _SUBSETS:
         ok = [p for p in _PATHS if all(ops[e] in s for e in p)]
         lens = [len(p) for p in ok]
-        f += [float(len(ok)), float(min(lens) if lens else 0), float(max(lens) if lens else 0)]
+        f += [float(len(ok)), float(min(lens) if lens else _NO_PATH), float(max(lens) if lens else 0),
+              float(max((sum(ops[e] in s for e in p) for p in live_paths), default=0)),
+              float(sum(ops[e] in s for e, (_, d) in enumerate(_EDGES) if d == 3)),
+              float(sum(ops[e] in s for e, (a, _) in enumerate(_EDGES) if a == 0))]
+        for n in (1, 2):
+            f += [float(sum(ops[e] in s for e, (_, d) in enumerate(_EDGES) if d == n)),
+                  float(sum(ops[e] in s for e, (a, _) in enumerate(_EDGES) if a == n))]
     live = [ops[e] != "none" for e in range(6)]
     f += [float(sum(live[e] for e, (_, d) in enumerate(_EDGES) if d == n)) for n in (1, 2, 3)]
-    f += [float(sum(live[e] for e, (s, _) in enumerate(_EDGES) if s == n)) for n in (0, 1, 2)]
-    f += [float(sum(ops[e] == o for e, (_, d) in enumerate(_EDGES) if d == 3)) for o in _NB201_LIVE]
-    f += [float(sum(ops[e] == o for e, (s, _) in enumerate(_EDGES) if s == 0)) for o in _NB201_LIVE]
+    f += [float(sum(live[e] for e, (a, _) in enumerate(_EDGES) if a == n)) for n in (0, 1, 2)]
     depth = max((len(p) for p in live_paths), default=0)
     conv_depth = max((sum(ops[e] in _CONVS for e in p) for p in live_paths), default=0)
     f += [float(bool(live_paths)), float(depth), float(conv_depth), float(len(live_paths))]

@@ -103,6 +103,9 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
         ``"quantile"`` (an extra booster fits the 15.9% and 84.1% quantiles; std is half their gap).
     tune : ``"none"`` or ``"cv"`` (random search of ``tune_iter`` candidates from :data:`TUNE_GRID`,
         including the given values, scored by ``tune_cv``-fold Spearman on the training set only).
+    group_weights : sample columns (``colsample_bytree``) so that each feature group (every
+        encoding, the graph features, the proxies) is drawn equally often in total, however many
+        columns it has; keeps a handful of proxies from being drowned by 200 graph columns.
     random_state : seed of every random choice; n_jobs : XGBoost threads.
     """
 
@@ -112,7 +115,8 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
                  learning_rate: float = 0.03, max_depth: int = 5, min_child_weight: float = 2.0,
                  subsample: float = 0.7, colsample_bytree: float = 0.4, reg_lambda: float = 1.0,
                  n_members: int = 1, uncertainty: str | None = None, tune: str = "none",
-                 tune_iter: int = 12, tune_cv: int = 3, random_state: int = 0, n_jobs: int = 1):
+                 tune_iter: int = 12, tune_cv: int = 3, group_weights: bool = False, random_state: int = 0,
+                 n_jobs: int = 1):
         self.features = features
         self.space = space
         self.target = target
@@ -130,6 +134,7 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
         self.tune = tune
         self.tune_iter = tune_iter
         self.tune_cv = tune_cv
+        self.group_weights = group_weights
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -211,11 +216,17 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
         xgb = _xgb()
         params = self._booster_params(hyper, seed)
         dm = xgb.DMatrix(X, label=z, missing=np.nan)
+        if self.group_weights:
+            dm.set_info(feature_weights=self._feature_weights())
         if self.objective.startswith("rank:"):
             dm.set_group([len(z)])
         if quantile:
             params.update(objective="reg:quantileerror", quantile_alpha=np.array([_Q_LO, _Q_HI]))
         return xgb.train(params, dm, num_boost_round=int(hyper["n_estimators"]))
+
+    def _feature_weights(self) -> np.ndarray:
+        groups = pd.Series(self.spec_.feature_groups)
+        return (1.0 / groups.map(groups.value_counts())).to_numpy(np.float64)
 
     def _fit_members(self, X: np.ndarray, z: np.ndarray, hyper: dict[str, Any]) -> list:
         return [self._train(X, z, hyper, self.random_state * 1000 + m) for m in range(self.n_members)]
