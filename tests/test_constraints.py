@@ -266,3 +266,28 @@ def test_rank_hw_nas_bench_budget(bench_root, capsys):
                "--data-root", str(bench_root)])
     err = capsys.readouterr().err
     assert rc == 1 and "latency:edgegpu <= 0.001 ms" in err and "8 candidate(s) checked" in err
+
+
+def test_bench_pareto_report_from_csv(tmp_path, capsys):
+    from zcnas.cli import main
+
+    rng = np.random.default_rng(0)
+    n = 40
+    archs = [f"a{i}" for i in range(n)]
+    acc = rng.uniform(80, 94, n)
+    lat = rng.uniform(1, 10, n)
+    pd.DataFrame({"arch": archs, "good": acc, "noise": rng.normal(size=n)}).to_csv(tmp_path / "s.csv", index=False)
+    pd.DataFrame({"arch": archs, "acc": acc, "lat_ms": lat}).to_csv(tmp_path / "t.csv", index=False)
+    rep = tmp_path / "rep"
+    args = ["-q", "bench", "--scores", str(tmp_path / "s.csv"), "--truth", str(tmp_path / "t.csv"),
+            "--truth-metric", "acc", "--direction", "good=+1", "--direction", "noise=+1", "--bootstrap", "0",
+            "--metrics", "spearman", "--format", "csv"]
+    rc = main(args + ["--report", str(rep), "--pareto-cost", "lat_ms"])
+    assert rc == 0, capsys.readouterr().err
+    hv = pd.read_csv(rep / "pareto.csv").set_index("proxy")
+    assert hv.loc["good", "hv_fraction"] == pytest.approx(1.0)  # a perfect predictor finds the true front
+    assert hv.loc["noise", "hv_fraction"] < 1.0
+    assert (rep / "pareto_good__acc.png").stat().st_size > 0 and (rep / "pareto_noise__acc.png").exists()
+    capsys.readouterr()
+    assert main(args + ["--pareto-cost", "lat_ms"]) == 1
+    assert "give --report DIR too" in capsys.readouterr().err

@@ -95,5 +95,32 @@ def test_budget_on_measured_latency():
     rows = measure_archs([TINY, CONV], label="box", warmup=0, repeats=2, threads=1)
     wide = latency_wide(rows)
     slowest = wide["latency_box_ms"].max()
-    kept = apply_budgets(wide, f"latency:box={slowest * 1000:.6f}us")
+    kept = apply_budgets(wide, f"latency:box={slowest * 1010:.6f}us")
+    assert len(apply_budgets(wide, f"latency:box={wide['latency_box_ms'].min() * 1010:.6f}us")) >= 1
     assert len(kept) == 2
+
+
+def test_latency_cli_store_then_rank_budget(tmp_path, capsys):
+    import io
+
+    import pandas as pd
+
+    from zcnas.cli import main
+
+    store = str(tmp_path / "lat.h5")
+    rc = main(["-q", "latency", "--arch", TINY, "--arch", CONV, "--warmup", "0", "--repeats", "2",
+               "--threads", "1", "--label", "box", "--store", store, "--format", "csv"])
+    out = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert rc == 0 and set(out["arch"]) == {TINY, CONV} and set(out["label"]) == {"box"}
+    assert (out["median_ms"] > 0).all() and (out["repeats"] == 2).all()
+    slow = out["median_ms"].max()
+    (tmp_path / "a.txt").write_text(f"{TINY}\n{CONV}\n")
+    rc = main(["-q", "rank", "--archs", str(tmp_path / "a.txt"), "--proxies", "params", "--costs", store,
+               "--max", f"latency:box={slow * 2:.6f}ms", "--format", "csv"])
+    ranked = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert rc == 0 and len(ranked) == 2 and "latency_box_ms" in ranked.columns
+    rc = main(["-q", "rank", "--archs", str(tmp_path / "a.txt"), "--proxies", "params", "--costs", store,
+               "--max", "latency:box=1ns"])
+    assert rc == 1 and "Unknown unit 'ns'" in capsys.readouterr().err
+    rc = main(["-q", "latency", "--sample", "1", "--repeats", "0"])
+    assert rc == 1 and "'repeats'" in capsys.readouterr().err

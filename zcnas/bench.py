@@ -200,13 +200,17 @@ def bench(scores: pd.DataFrame, truth: pd.Series | pd.DataFrame, *,
           metrics: Sequence[str] = ("spearman", "kendall", "precision", "ndcg"),
           topk: Sequence[float] = (1, 5, 10), bootstrap: int = 1000, seed: int = 0,
           aggregate: str | Sequence[str] | None = None, aggregate_nan_policy: str = "worst",
-          by_class: Any = None, report: str | Path | None = None) -> BenchResult:
+          by_class: Any = None, report: str | Path | None = None,
+          pareto_cost: pd.Series | None = None) -> BenchResult:
     """Evaluate each proxy (and optional aggregates of all of them) against each truth column.
 
     ``directions`` are overrides; the rest come from :func:`resolve_directions`. ``aggregate`` names
     one or more :mod:`zcnas.aggregate` methods, added as columns ``agg:<method>`` computed over the
     archs shared with the truth. ``by_class`` gives one vote per function class (see
     :func:`zcnas.metrics.evaluate`); ``report`` is a folder for :func:`zcnas.report.write_report`.
+    ``pareto_cost`` (a cost per arch, lower is better, e.g. HW-NAS-Bench latency) adds to the report
+    one figure per proxy and truth of the predicted front against the true front, and
+    ``pareto.csv`` with the hypervolume fractions (see :func:`zcnas.constraints.pareto_plot`).
     """
     if scores.shape[1] == 0:
         raise DataError("No proxy columns to benchmark.")
@@ -230,16 +234,55 @@ def bench(scores: pd.DataFrame, truth: pd.Series | pd.DataFrame, *,
         from zcnas.report import write_report
 
         out.report_files = write_report(results, s, t, report, directions=dirs)
+        if pareto_cost is not None:
+            out.report_files.update(_pareto_report(s, t, dirs, pareto_cost, Path(report)))
     return out
+
+
+def _pareto_report(scores: pd.DataFrame, truth: pd.DataFrame, dirs: Mapping[str, bool], cost: pd.Series,
+                   out: Path) -> dict[str, Path]:
+    """``pareto_<proxy>__<truth>.png`` per pair and ``pareto.csv`` (hypervolume fractions)."""
+    from zcnas.constraints import pareto_plot
+    from zcnas.report import safe_name
+
+    name = str(cost.name or "cost")
+    files, rows = {}, []
+    for t in truth.columns:
+        for p in scores.columns:
+            frame = pd.DataFrame({"predicted": scores[p] * (1 if dirs[p] else -1), t: truth[t]})
+            frame = frame.join(cost.rename(name), how="inner").dropna(subset=[t, name])
+            if len(frame) < 2:
+                raise DataError(f"Fewer than 2 archs have both {t!r} and the cost {name!r}; check --pareto-cost.")
+            f = out / f"pareto_{safe_name(p)}__{safe_name(t)}.png"
+            cmp = pareto_plot(frame, "predicted", t, name, f, title=f"{p}: predicted vs true front ({t} vs {name})")
+            files[f.stem] = f
+            rows.append({"proxy": p, "truth": t, "cost": name, "n": len(frame), "front_size_true": len(cmp.true),
+                         "front_size_predicted": len(cmp.predicted), "hv_true": cmp.hv_true,
+                         "hv_predicted": cmp.hv_predicted, "hv_fraction": cmp.fraction})
+    pd.DataFrame(rows).to_csv(out / "pareto.csv", index=False)
+    files["pareto"] = out / "pareto.csv"
+    return files
 
 
 def bench_files(scores_path: str | Path, truth_path: str | Path, truth_metrics: Sequence[str], *,
                 run_key: str | None = None, dataset: str | None = None,
                 truth_dataset: str | None = None, proxies: Sequence[str] | None = None,
                 arch_column: str | None = None, missing: Sequence[float] = (),
-                **kwargs: Any) -> BenchResult:
-    """:func:`bench` on scores and truth read from files (record stores or CSV)."""
+                pareto_cost: str | None = None, cost_dataset: str = "cifar10", **kwargs: Any) -> BenchResult:
+    """:func:`bench` on scores and truth read from files (record stores or CSV). ``pareto_cost`` is a
+    cost name (:func:`zcnas.constraints.resolve_cost`: ``latency:edgegpu``, ``params``, a column)
+    looked up in the scores, then the truth file, then HW-NAS-Bench for ``cost_dataset``."""
     scores = load_scores(scores_path, run_key=run_key, dataset=dataset, proxies=proxies,
                          arch_column=arch_column, missing=missing)
     truth = load_truth(truth_path, truth_metrics, dataset=truth_dataset, arch_column=arch_column)
+    if pareto_cost is not None:
+        from zcnas.constraints import load_costs, resolve_cost
+
+        spec = resolve_cost(pareto_cost)
+        col = spec.find_column(scores.columns)
+        if col is not None:
+            kwargs["pareto_cost"] = scores[col].rename(col)
+        else:
+            c = load_costs(truth.index, [spec.name], source=truth_path, dataset=cost_dataset)
+            kwargs["pareto_cost"] = c.iloc[:, 0]
     return bench(scores, truth, **kwargs)

@@ -17,7 +17,7 @@ from zcnas import __version__
 from zcnas.errors import ZcnasError
 
 #: subcommand modules, in the order ``zcnas --help`` lists them
-COMMANDS = ("list", "rank", "bench", "importer", "surrogate", "search", "prefilter", "store")
+COMMANDS = ("list", "rank", "bench", "importer", "surrogate", "search", "prefilter", "store", "latency")
 
 log = logging.getLogger("zcnas")
 

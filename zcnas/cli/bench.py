@@ -56,6 +56,11 @@ def add_parser(sub) -> None:
                    help="bootstrap resamples for 95%% intervals (0 = none; default 1000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     p.add_argument("--report", default=None, metavar="DIR", help="write summary.md, results.csv and figures")
+    p.add_argument("--pareto-cost", default=None, metavar="COST",
+                   help="with --report: plot each proxy's predicted Pareto front of (truth, COST) against the "
+                        "true front and write pareto.csv; COST as in `zcnas rank --max`, e.g. latency:edgegpu, "
+                        "params (looked up in --scores, --truth, then HW-NAS-Bench under $ZCNAS_DATA)")
+    p.add_argument("--cost-dataset", default="cifar10", help="dataset of HW-NAS-Bench costs (default cifar10)")
     add_format_option(p)
     p.set_defaults(func=run)
 
@@ -64,6 +69,8 @@ def run(args) -> int:
     from zcnas.bench import bench_files, parse_direction_overrides
 
     missing = _floats(args.missing, "--missing") if args.missing else []
+    if args.pareto_cost and not args.report:
+        raise InputError("--pareto-cost draws figures into the report; give --report DIR too.")
     result = bench_files(
         args.scores, args.truth, _csv_list(args.truth_metric) or [],
         run_key=args.run_key, dataset=args.dataset, truth_dataset=args.truth_dataset,
@@ -71,7 +78,7 @@ def run(args) -> int:
         directions=parse_direction_overrides(args.direction), metrics=_csv_list(args.metrics) or [],
         topk=_floats(args.topk, "--topk"), bootstrap=args.bootstrap, seed=args.seed,
         aggregate=_csv_list(args.aggregate), by_class=args.space if args.by_class else None,
-        report=args.report)
+        report=args.report, pareto_cost=args.pareto_cost, cost_dataset=args.cost_dataset)
     n = int(result.results["n"].max()) if len(result.results) else 0
     emit(result.results, args.format, title=f"{result.scores.shape[1]} proxies vs "
                                             f"{result.truth.shape[1]} truth metric(s), up to {n} archs")
