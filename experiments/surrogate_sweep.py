@@ -11,7 +11,7 @@ Configurations:
   b  published proxies only (13 NB-Suite-Zero)     XGBSurrogate defaults
   c  one-hot + published proxies                   XGBSurrogate defaults
   d  one-hot + zcnas's own proxies                 (needs benchmarks_data/nb201_zcnas_scores.h5)
-  e  GRAF graph features + published proxies, 3-member seed ensemble (defaults; adding the
+  e  GRAF graph features + published proxies, 5-member seed ensemble (defaults; adding the
      one-hot encoding to GRAF did not help in pilot runs)
   f  as (e) with tune="cv" (8-candidate random search, 3-fold CV on the training set)
 
@@ -58,7 +58,7 @@ CONFIG_LABEL = {
     "b": "(b) published proxies",
     "c": "(c) one-hot + published proxies",
     "d": "(d) one-hot + zcnas proxies",
-    "e": "(e) GRAF + published proxies, 3-member ensemble",
+    "e": "(e) GRAF + published proxies, 5-member ensemble",
     "f": "(f) as (e), tuned by inner 3-fold CV",
 }
 ZCNAS_SCORES = Path("benchmarks_data/nb201_zcnas_scores.h5")
@@ -116,7 +116,7 @@ def make_model(config: str, seed: int, zcnas_cols: Sequence[str] = ()) -> XGBSur
     elif config in ("e", "f"):
         spec = FeatureSpec(encodings=(), graph=True, proxies=PUBLISHED)
         tune = "cv" if config == "f" else "none"
-        return XGBSurrogate(features=spec, n_members=3, tune=tune, tune_iter=8, random_state=seed)
+        return XGBSurrogate(features=spec, n_members=5, tune=tune, tune_iter=8, random_state=seed)
     else:
         raise ValueError(f"unknown configuration {config!r}")
     return XGBSurrogate(features=spec, random_state=seed)
