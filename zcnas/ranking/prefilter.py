@@ -59,8 +59,10 @@ class PrefilterResult(Sequence):
     _picks: list[Pick] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        self._picks = [Pick(r["arch"], float(r["score"]), {p: float(r[p]) for p in self.proxies})
-                       for r in self.table.to_dict(orient="records")]
+        if not self._picks:
+            cols = [self.table[p].to_numpy(dtype=float) for p in self.proxies]
+            self._picks = [Pick(a, float(sc), {p: float(c[i]) for p, c in zip(self.proxies, cols, strict=True)})
+                           for i, (a, sc) in enumerate(zip(self.table["arch"], self.table["score"], strict=True))]
 
     def __getitem__(self, i):
         return self._picks[i]
@@ -152,14 +154,12 @@ class Prefilter:
 
         space = get_space(self.space)
         cols = {c: PROXIES.resolve(c) for c in scores.columns if c in PROXIES}
-        n = 0
-        for arch, row in scores[list(cols)].iterrows():
-            key = space.format(space.coerce(str(arch)))
-            entry = self._cache.setdefault(key, {})
-            for c, canon in cols.items():
-                entry[canon] = float(row[c])
-            n += 1
-        return n
+        values = scores[list(cols)].to_numpy(dtype=float)
+        canon = list(cols.values())
+        for arch, row in zip(scores.index, values, strict=True):
+            entry = self._cache.setdefault(space.format(space.coerce(str(arch))), {})
+            entry.update(zip(canon, row.tolist(), strict=True))
+        return len(values)
 
     @property
     def cache_size(self) -> int:
@@ -198,18 +198,33 @@ class Prefilter:
         return self.select(candidates, k)
 
     def select(self, candidates: Iterable[Architecture | str], k: int) -> PrefilterResult:
-        """Same as calling the pre-filter."""
-        from zcnas.ranking.rank import order_by
+        """Same as calling the pre-filter. The criterion is that of
+        :func:`zcnas.ranking.order_by` (one proxy in its direction, or the aggregate over the
+        candidates, failed scores ranked last, ties broken by the architecture string)."""
+        import numpy as np
+
+        from zcnas.proxies import get_proxy
 
         check_int("k", k, "Prefilter", minimum=1)
         wide = self.score(candidates)
-        table = order_by(wide, self.names, self.aggregate)
+        names = self.names
+        if len(names) == 1 and self.aggregate in (None, "none"):
+            score = wide[names[0]].to_numpy(dtype=float) * (1.0 if get_proxy(names[0]).higher_is_better else -1.0)
+        else:
+            from zcnas.aggregate import aggregate as combine
+
+            directions = {p: get_proxy(p).higher_is_better for p in names}
+            score = combine(wide, names, directions, method=self.aggregate or "mean_log_rank").to_numpy(dtype=float)
+        archs = wide.index.to_numpy(dtype=str)
+        order = np.lexsort((archs, np.where(np.isnan(score), np.inf, -score)))[:k]
+        table = wide.iloc[order].reset_index()
+        table.insert(1, "score", score[order])
+        table.insert(1, "rank", np.arange(1, len(order) + 1))
         note = ""
-        if k > len(table):
-            note = f"k={k} but only {len(table)} distinct candidates were given; returning all of them."
+        if k > len(wide):
+            note = f"k={k} but only {len(wide)} distinct candidates were given; returning all of them."
             log.info(note)
-        return PrefilterResult(table.head(k).reset_index(drop=True), list(self.names), len(table),
-                               self._last_computed, note)
+        return PrefilterResult(table, list(names), len(wide), self._last_computed, note)
 
 
 def prefilter(candidates: Iterable[Architecture | str], k: int, *,
