@@ -591,19 +591,35 @@ def _write_column(g: h5py.Group, col: Column, values: pd.Series) -> None:
         codes, uniques = pd.factorize(values.to_numpy(dtype=object), sort=False)
         g.create_dataset(col.name, data=codes.astype("int32"), compression="gzip", compression_opts=1,
                          shuffle=True, chunks=True)
-        g.create_dataset(f"{col.name}__values", data=np.asarray(uniques, dtype=object),
-                         dtype=h5py.string_dtype("utf-8"))
-        g[col.name].attrs["encoding"] = "dictionary"
+        # distinct values as one gzip-compressed UTF-8 blob + end offsets (variable-length strings
+        # cannot be compressed by HDF5; architecture strings compress about 10x)
+        encoded = [str(u).encode("utf-8") for u in uniques]
+        blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
+        g.create_dataset(f"{col.name}__blob", data=blob, compression="gzip", compression_opts=4,
+                         chunks=True if len(blob) else None)
+        g.create_dataset(f"{col.name}__ends", data=ends, compression="gzip", compression_opts=4,
+                         chunks=True if len(ends) else None)
+        g[col.name].attrs["encoding"] = "dictionary-blob"
     else:
-        g.create_dataset(col.name, data=values.to_numpy(dtype="int64" if col.dtype == "int" else "float64"))
+        data = values.to_numpy(dtype="int64" if col.dtype == "int" else "float64")
+        g.create_dataset(col.name, data=data, compression="gzip", compression_opts=4, shuffle=True,
+                         chunks=True if len(data) else None)
 
 
 def _read_column(g: h5py.Group, col: Column) -> np.ndarray:
     ds = g[col.name]
     if col.dtype != "str":
         return ds[()]
-    if ds.attrs.get("encoding") == "dictionary":
-        uniques = g[f"{col.name}__values"].asstr()[()]
+    encoding = ds.attrs.get("encoding")
+    if encoding in ("dictionary", "dictionary-blob"):
+        if encoding == "dictionary-blob":
+            blob = g[f"{col.name}__blob"][()].tobytes()
+            ends = g[f"{col.name}__ends"][()]
+            starts = np.concatenate([[0], ends[:-1]]) if len(ends) else ends
+            uniques = [blob[a:b].decode("utf-8") for a, b in zip(starts, ends)]
+        else:  # files written before the blob encoding
+            uniques = g[f"{col.name}__values"].asstr()[()]
         codes = ds[()]
         if len(codes) and (codes.min() < 0 or codes.max() >= len(uniques)):
             raise ValueError(f"column {col.name!r} refers to values that are not stored")
