@@ -5,8 +5,10 @@
 ('jacob_cov', True)
 """
 
-from zcnas.proxies import core  # noqa: E402,F401  (registers the built-in proxies)
-from zcnas.proxies import family  # noqa: E402,F401  (registers the wider proxy family)
+from zcnas.proxies import (
+    core,  # noqa: E402,F401  (registers the built-in proxies)
+    family,  # noqa: E402,F401  (registers the wider proxy family)
+)
 from zcnas.proxies.base import (
     PROXIES,
     ProxyBatch,
