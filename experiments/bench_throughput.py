@@ -41,8 +41,9 @@ def _data_args(args) -> dict:
     return {"dataset": args.dataset, "data_dir": args.data_dir}
 
 
-def run_baseline(archs, config, batch) -> tuple[dict, float]:
-    """One proxy at a time on a fresh model: the reference way."""
+def run_baseline(archs, config, batch, per_proxy: dict | None = None) -> tuple[dict, float]:
+    """One proxy at a time on a fresh model: the reference way. ``per_proxy`` collects each
+    proxy's seconds per architecture (model build included)."""
     import torch
 
     from zcnas.proxies import score_model
@@ -55,9 +56,12 @@ def run_baseline(archs, config, batch) -> tuple[dict, float]:
     for a in archs:
         s = space_fmt(a)
         for p in CORE:
+            t1 = time.perf_counter()
             model = build_seeded(config.space, a, config.num_classes, config.seed)
             r = score_model(model, batch, [p], seed=config.seed, share=False)[p]
             values[(s, p)] = r.value
+            if per_proxy is not None:
+                per_proxy.setdefault(p, []).append(time.perf_counter() - t1)
     return values, time.perf_counter() - t0
 
 
@@ -123,7 +127,9 @@ def main(argv=None) -> int:
     for mode in modes:
         print(f"[{mode}] scoring {args.n} architectures ...", file=sys.stderr, flush=True)
         if mode == "baseline":
-            vals, dt = run_baseline(archs, config, batch)
+            per_proxy: dict = {}
+            vals, dt = run_baseline(archs, config, batch, per_proxy)
+            report["baseline_seconds_per_arch_by_proxy"] = {p: round(sum(v) / len(v), 4) for p, v in per_proxy.items()}
         elif mode.startswith("fast-"):
             workers = int(mode.split("-")[1])
             backend = LocalBackend(threads=1) if workers == 1 and args.device != "cpu" else \
