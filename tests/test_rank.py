@@ -179,3 +179,20 @@ def test_sigkill_then_resume(tmp_path):
     assert len(final) == 60
     kept = final.merge(saved, on=["arch", "proxy"], suffixes=("", "_before"))
     assert (kept["value"].fillna(-1) == kept["value_before"].fillna(-1)).all()
+
+
+def test_dedupe_scores_structural_costs_per_string():
+    """params/flops differ inside a function class (a cut-off branch keeps its parameters)."""
+    from zcnas.proxies import get_proxy
+
+    assert not get_proxy("params").per_function and get_proxy("naswot").per_function
+    a = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+    b = "|avg_pool_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+    assert get_space("nb201").canonical(a) == get_space("nb201").canonical(b)
+    long = score_architectures([a, b], ["params", "synflow"], ScoringConfig(batch_size=8, dedupe=True),
+                               progress=False)
+    p = long[long["proxy"] == "params"].set_index("arch")["value"]
+    assert p[a] > p[b]  # the dead 3x3 convolution still counts
+    s = long[long["proxy"] == "synflow"].set_index("arch")["value"]
+    assert s[a] == s[b]  # the function is the same: one score, copied
+    assert long["run_key"].nunique() == 1

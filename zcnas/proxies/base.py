@@ -38,6 +38,9 @@ class ProxySpec:
     n_batches: int = 1
     #: shared passes of :class:`ProxyContext` the proxy reads (lets one forward serve several)
     uses: tuple[str, ...] = ()
+    #: False for structural costs (params, flops) that differ between functionally identical cells
+    #: (a branch cut off by ``none`` still has parameters): never copied within a function class
+    per_function: bool = True
 
     @property
     def description(self) -> str:
@@ -53,7 +56,7 @@ PROXIES: Registry[ProxySpec] = Registry("proxy")
 
 def proxy(name: str, *, higher_is_better: bool = True, needs_data: bool = True,
           needs_labels: bool = False, aliases: Sequence[str] = (), reference: str = "",
-          n_batches: int = 1, uses: Sequence[str] = (), **options: Any):
+          n_batches: int = 1, uses: Sequence[str] = (), per_function: bool = True, **options: Any):
     """Register ``fn`` as proxy ``name``. Stack the decorator to register variants.
 
     ``uses`` names the shared passes of :class:`ProxyContext` the proxy reads, e.g.
@@ -65,7 +68,7 @@ def proxy(name: str, *, higher_is_better: bool = True, needs_data: bool = True,
             raise InputError(f"Proxy {name!r} uses unknown shared passes {sorted(unknown)}; "
                              f"known: {ProxyContext.PASSES}.")
         spec = ProxySpec(name, fn, higher_is_better, needs_data, needs_labels, dict(options),
-                         tuple(aliases), reference, n_batches, tuple(uses))
+                         tuple(aliases), reference, n_batches, tuple(uses), per_function)
         PROXIES.add(name, spec, tuple(aliases))
         return fn
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -118,7 +119,8 @@ def _score_task(item: tuple[str, list[str]], payload: tuple) -> dict:
 
 def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[str],
                         config: ScoringConfig, *, store=None, batch=None, progress: bool = True,
-                        raise_errors: bool = False, share: bool = True, backend=None) -> pd.DataFrame:
+                        raise_errors: bool = False, share: bool = True, backend=None,
+                        run_key: str | None = None) -> pd.DataFrame:
     """Score ``archs`` with ``proxies``; returns long rows (one per architecture and proxy).
 
     With a ``store`` (an open :class:`zcnas.records.RecordStore`), finished (arch, proxy) pairs
@@ -134,29 +136,43 @@ def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[s
     space = get_space(config.space)
     names = resolve_proxies(proxies)
     specs = [get_proxy(n) for n in names]
+    per_string_names = {n for n in names if not get_proxy(n).per_function}
     strings = list(dict.fromkeys(space.format(space.coerce(a)) for a in archs))
     if not strings:
         raise InputError("No architectures to score.")
     if batch is None and any(s.needs_data for s in specs):
         batch, config = load_batch(config)
-    run_key = config.run_key()
+    run_key = run_key or config.run_key()
 
     done: dict[tuple[str, str], dict] = {}
     if store is not None:
-        store.append("runs", [{"run_key": run_key, "kind": "score", "config": config.to_json(),
-                               "zcnas_version": _version(), "created": _now()}])
+        if run_key == config.run_key():  # a sub-run of another configuration keeps that one's record
+            store.append("runs", [{"run_key": run_key, "kind": "score", "config": config.to_json(),
+                                   "zcnas_version": _version(), "created": _now()}])
         prev = store.frame("scores")
         if len(prev):
             prev = prev[prev["run_key"] == run_key]
             for row in prev.to_dict(orient="records"):
+                if row["proxy"] in per_string_names and "same function class" in str(row["reason"]):
+                    continue  # written by an older zcnas that copied structural costs: recompute
                 done[(row["arch"], row["proxy"])] = row
 
-    # which architecture is computed for which target strings
-    if config.dedupe:
+    # which architecture is computed for which target strings; structural proxies (params,
+    # flops) differ within a function class and are scored for every string
+    per_string = [n for n in names if n in per_string_names]
+    if config.dedupe and len(per_string) < len(names):
         reps = class_representatives(config.space)
         groups: dict[str, list[str]] = {}
         for s in strings:
             groups.setdefault(reps[space.canonical(s)], []).append(s)
+        if per_string:
+            shared = [n for n in names if n not in per_string]
+            first = score_architectures(strings, shared, config, store=store, batch=batch, progress=progress,
+                                        raise_errors=raise_errors, share=share, backend=backend)
+            rest = score_architectures(strings, per_string, dataclasses.replace(config, dedupe=False),
+                                       store=store, batch=batch, progress=progress, raise_errors=raise_errors,
+                                       share=share, backend=backend, run_key=run_key)
+            return pd.concat([first, rest], ignore_index=True)
     else:
         groups = {s: [s] for s in strings}
 
