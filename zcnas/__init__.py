@@ -5,4 +5,12 @@ from zcnas.spaces import get_space, list_spaces
 
 __version__ = "0.1.0"
 
-__all__ = ["Architecture", "get_space", "list_spaces", "__version__"]
+
+def prefilter(candidates, k, **options):
+    """The best ``k`` of ``candidates`` by zero-cost proxies (see :func:`zcnas.ranking.prefilter`)."""
+    from zcnas.ranking import prefilter as _prefilter
+
+    return _prefilter(candidates, k, **options)
+
+
+__all__ = ["Architecture", "get_space", "list_spaces", "prefilter", "__version__"]
