@@ -24,6 +24,18 @@ def bench_root() -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """One torch thread per test process: with pytest-xdist workers on a small shared machine,
+    several OpenMP threads each are many times slower than one."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def pytest_collection_modifyitems(config, items):
     if _bench_root() is not None:
         return

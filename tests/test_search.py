@@ -26,17 +26,6 @@ from zcnas.records import RecordStore
 SPACE = get_space("nb201")
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Several OpenMP threads on a busy CI machine are many times slower than one."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _archs(n: int, seed: int = 0) -> list[str]:
     return [SPACE.format(a) for a in SPACE.sample(n, seed=seed)]
 
