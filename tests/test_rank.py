@@ -158,7 +158,7 @@ def test_sigkill_then_resume(tmp_path):
            "--batch-size", "8", "--store", str(store), "--format", "csv", "--top", "0"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
+    deadline = time.time() + 300
     journal = Path(str(store) + ".journal")
     while time.time() < deadline:  # wait until a few architectures are saved
         if journal.exists() and journal.read_text().count('"scores"') >= 3:
