@@ -24,10 +24,12 @@ def bench_root() -> Path:
     return root
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _one_torch_thread():
-    """One torch thread per test process: with pytest-xdist workers on a small shared machine,
-    several OpenMP threads each are many times slower than one."""
+    """One torch thread per test process, for the whole session: with pytest-xdist workers on a
+    small shared machine, several OpenMP threads each are many times slower than one. Session scope
+    matters: module fixtures are set up before function fixtures, and a value computed with 8
+    threads differs in the last bits from the same value computed with 1 (summation order)."""
     import torch
 
     before = torch.get_num_threads()
