@@ -172,3 +172,33 @@ def test_out_of_memory_splits_the_batch(monkeypatch):
     # batch-norm statistics are per chunk now, so values move a little but stay close
     for name in whole:
         assert split[name].value == pytest.approx(whole[name].value, rel=0.25)
+
+
+def test_code_kernel_single_product_equals_two_products_bitwise():
+    """The NASWOT kernel from one float32 product is exactly the textbook two float64 products."""
+    from zcnas.proxies.base import _add_code_kernel
+
+    g = torch.Generator().manual_seed(0)
+    for d in (1, 37, 16384):
+        codes = torch.rand(12, d, generator=g) > 0.3
+        c = codes.double()
+        textbook = torch.zeros(12, 12, dtype=torch.float64).add_(c @ c.t()).add_((1 - c) @ (1 - c).t())
+        fast = torch.zeros(12, 12, dtype=torch.float64)
+        _add_code_kernel(fast, codes)
+        assert torch.equal(fast, textbook)
+
+
+def test_channels_last_agrees_with_nchw_and_leaves_model_alone():
+    """The faster NHWC layout gives the same proxy values up to float32 rounding (same order), and
+    the caller's model keeps its layout."""
+    names = ["synflow", "jacob_cov", "grad_norm", "snip", "naswot"]
+    nets = [tiny_net(s, a) for s, a in enumerate([ARCH, "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|"
+                                                   "skip_connect~0|avg_pool_3x3~1|nor_conv_3x3~2|"])]
+    for net in nets:
+        ref = score_model(net, tiny_batch(), names, memory_format="contiguous", raise_errors=True)
+        fast = score_model(net, tiny_batch(), names, memory_format="channels_last", raise_errors=True)
+        for n in names:
+            assert fast[n].value == pytest.approx(ref[n].value, rel=1e-3), n
+        assert all(p.is_contiguous() for p in net.parameters())
+    with pytest.raises(InputError, match="memory format"):
+        score_model(nets[0], tiny_batch(), ["naswot"], memory_format="nhwc")

@@ -196,3 +196,14 @@ def test_dedupe_scores_structural_costs_per_string():
     s = long[long["proxy"] == "synflow"].set_index("arch")["value"]
     assert s[a] == s[b]  # the function is the same: one score, copied
     assert long["run_key"].nunique() == 1
+
+
+def test_run_key_of_reference_layout_unchanged_and_layouts_kept_apart():
+    """Stores written before the memory-format option (NCHW) keep their run keys, so they resume;
+    channels_last scores (different last bits) live under another key."""
+    assert ScoringConfig(memory_format="contiguous").run_key() == "score:752b66017566e17b"
+    cfg = ScoringConfig(dataset="cifar10", batch_size=64, dedupe=True, batch_sha1="abc", memory_format="contiguous")
+    assert cfg.run_key() == "score:1b8953a4c5056c8b"
+    assert ScoringConfig().run_key() != ScoringConfig(memory_format="contiguous").run_key()
+    with pytest.raises(InputError, match="memory format"):
+        ScoringConfig(memory_format="nhwc")

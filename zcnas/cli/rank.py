@@ -33,6 +33,9 @@ def add_parser(sub) -> None:
     p.add_argument("--dedupe", action="store_true",
                    help="score one architecture per function class and copy the scores to its members")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    p.add_argument("--memory-format", default="channels_last", choices=("channels_last", "contiguous"),
+                   help="tensor layout while scoring: channels_last (NHWC, about 2x faster on CPU) or "
+                        "contiguous (NCHW, the reference layout; values differ only in the last bits)")
     p.add_argument("--backend", default="local", choices=("local", "process", "ray"),
                    help="where scoring runs: this process, local worker processes, or a Ray cluster")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
@@ -64,6 +67,7 @@ def run(args) -> int:
                   archs_file=args.archs, dataset=args.dataset, data_dir=args.data_dir,
                   batch_size=args.batch_size, seed=args.seed, sampling=args.sampling, store=args.store,
                   aggregate=args.aggregate, dedupe=args.dedupe, device=args.device,
+                  memory_format=args.memory_format,
                   progress=not args.quiet, backend=args.backend, workers=args.workers,
                   ray_address=args.ray_address, budgets=budgets, pareto=args.pareto, costs=args.costs,
                   cost_dataset=args.cost_dataset, data_root=args.data_root)

@@ -60,7 +60,8 @@ def rank(space: str = "nb201", *, proxies: Sequence[str] | str = ("synflow", "ja
          sample: int | None = None, all: bool = False, archs=None, archs_file: str | Path | None = None,
          dataset: str = "digits", data_dir: str | None = None, batch_size: int = 64, seed: int = 0,
          sampling: str = "random", store: str | Path | None = None, aggregate: str | None = None,
-         dedupe: bool = False, device: str = "cpu", progress: bool = True,
+         dedupe: bool = False, device: str = "cpu", memory_format: str = "channels_last",
+         progress: bool = True,
          raise_errors: bool = False, backend: str = "local", workers: int | None = None,
          ray_address: str | None = None, budgets=None, pareto: str | None = None, costs=None,
          cost_dataset: str = "cifar10", data_root: str | None = None) -> RankResult:
@@ -70,6 +71,8 @@ def rank(space: str = "nb201", *, proxies: Sequence[str] | str = ("synflow", "ja
     ``store`` path, results are saved as they are computed, and running the same call again
     resumes. ``dedupe=True`` scores one architecture per function class and copies its scores.
     ``backend`` is ``local`` (this process), ``process`` (``workers`` processes) or ``ray``.
+    ``memory_format="contiguous"`` scores in the reference NCHW layout (slower on CPU; the default
+    channels_last gives the same values up to the last float32 bits, under its own run key).
 
     Hardware-aware ranking (:mod:`zcnas.constraints`): ``budgets`` (``["latency:pixel3=5ms",
     "params=0.5M"]``) keep only the candidates within every budget, re-ranked 1..k, and raise
@@ -97,7 +100,8 @@ def rank(space: str = "nb201", *, proxies: Sequence[str] | str = ("synflow", "ja
     extra = [c for c in cost_names if c in PROXY_COSTS and c not in names]
     cands = make_candidates(space, sample=sample, all=all, archs=archs, archs_file=archs_file, seed=seed)
     config = ScoringConfig(space=space, dataset=dataset, data_dir=str(data_dir) if data_dir else None,
-                           batch_size=batch_size, seed=seed, sampling=sampling, dedupe=dedupe, device=device)
+                           batch_size=batch_size, seed=seed, sampling=sampling, dedupe=dedupe, device=device,
+                           memory_format=memory_format)
     runner = make_backend(backend, workers=workers, address=ray_address)
     if store is not None:
         from zcnas.records import RecordStore
