@@ -5,7 +5,9 @@ Modes, measured in one run so that the ratios are fair on a shared machine:
 - ``baseline``: one proxy at a time, each on a freshly built model, nothing shared (the way the
   reference implementation scores), one process, one thread;
 - ``fast-1`` / ``fast-2``: zcnas's engine (one forward serves jacob_cov, naswot, grad_norm and
-  snip) in 1 and 2 worker processes of one thread each;
+  snip; channels_last layout) in 1 and 2 worker processes of one thread each;
+- ``nchw-1`` / ``nchw-2``: the same engine in the reference NCHW layout, where the computation is
+  the baseline's and the values must be bitwise equal;
 - ``--ray``: the Ray backend on the same architectures, checked equal to the local result;
 - ``--full-space``: every NB201 architecture (one per function class with ``--dedupe``) into a
   record store, timed; resumable, so the time reported is only meaningful for a fresh store.
@@ -19,6 +21,7 @@ the fraction of bitwise-equal values. Run::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -84,8 +87,10 @@ def compare(a: dict, b: dict) -> dict:
         x = np.array([a[k] for k in keys])
         y = np.array([b[k] for k in keys])
         ok = np.isfinite(x) & np.isfinite(y)
+        rel = np.abs(x[ok] - y[ok]) / np.maximum(np.abs(x[ok]), 1e-300)
         out[p] = {"spearman": float(spearmanr(x[ok], y[ok]).statistic) if ok.sum() > 2 else float("nan"),
                   "bitwise_equal": float(np.mean(x[ok] == y[ok])) if ok.any() else float("nan"),
+                  "max_rel_diff": float(rel.max()) if ok.any() else float("nan"),
                   "n": int(ok.sum())}
     return out
 
@@ -97,7 +102,8 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--dataset", default="cifar10")
     ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--modes", default="baseline,fast-1,fast-2", help="comma-separated modes")
+    ap.add_argument("--modes", default="baseline,nchw-1,fast-1,fast-2",
+                    help="comma-separated modes: baseline, fast-N, nchw-N (N worker processes); '' for none")
     ap.add_argument("--ray", action="store_true", help="also check the Ray backend on the same archs")
     ap.add_argument("--full-space", metavar="STORE", default=None,
                     help="score the whole space into STORE (with --dedupe) and time it")
@@ -130,11 +136,12 @@ def main(argv=None) -> int:
             per_proxy: dict = {}
             vals, dt = run_baseline(archs, config, batch, per_proxy)
             report["baseline_seconds_per_arch_by_proxy"] = {p: round(sum(v) / len(v), 4) for p, v in per_proxy.items()}
-        elif mode.startswith("fast-"):
-            workers = int(mode.split("-")[1])
+        elif mode.split("-")[0] in ("fast", "nchw") and mode.split("-")[-1].isdigit():
+            workers = int(mode.split("-")[-1])
             backend = LocalBackend(threads=1) if workers == 1 and args.device != "cpu" else \
                 ProcessBackend(workers=workers, threads=1)
-            vals, dt = run_fast(archs, config, batch, backend)
+            layout = "contiguous" if mode.startswith("nchw") else "channels_last"
+            vals, dt = run_fast(archs, dataclasses.replace(config, memory_format=layout), batch, backend)
         else:
             ap.error(f"unknown mode {mode!r}")
         results[mode] = vals
@@ -158,13 +165,19 @@ def main(argv=None) -> int:
         from zcnas.records import RecordStore
 
         cfg = ScoringConfig(**{**config.__dict__, "dedupe": args.dedupe})
+        with RecordStore(args.full_space) as st:  # a resumed run times only what was left
+            prev = st.frame("scores")
+            n_before = int((prev["run_key"] == cfg.run_key()).sum()) if len(prev) else 0
+        n_todo = len(space) * len(CORE)
         t0 = time.perf_counter()
         with RecordStore(args.full_space) as st:
             score_architectures(list(space.enumerate()), list(CORE), cfg, batch=batch, store=st,
                                 backend=ProcessBackend(threads=1), progress=True)
         dt = time.perf_counter() - t0
         report["full_space"] = {"store": args.full_space, "seconds": round(dt, 1), "minutes": round(dt / 60, 1),
-                                "dedupe": args.dedupe}
+                                "dedupe": args.dedupe, "memory_format": cfg.memory_format,
+                                "rows_already_in_store": n_before, "rows_total": n_todo,
+                                "run_key": cfg.run_key(), "workers": os.cpu_count()}
     report.update(_peak_rss_mb())
     if torch.cuda.is_available() and args.device != "cpu":
         report["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)

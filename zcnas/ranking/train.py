@@ -178,7 +178,8 @@ def train_architecture(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = sp.build(a, num_classes=train_set.num_classes)
-    model = model.to(dev)
+    cl = torch.channels_last  # NHWC: about twice as fast for these convolutions and pools on CPU
+    model = model.to(dev, memory_format=cl)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY,
                           nesterov=True)
     scaler = torch.amp.GradScaler("cuda") if use_amp else None
@@ -193,7 +194,7 @@ def train_architecture(
         correct = 0
         with torch.no_grad(), torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
             for i in range(0, n_test, EVAL_BATCH):
-                xb = (xte[i:i + EVAL_BATCH].float().div_(255.0) - mean) / std
+                xb = ((xte[i:i + EVAL_BATCH].float().div_(255.0) - mean) / std).contiguous(memory_format=cl)
                 correct += int((model(xb).argmax(1) == yte[i:i + EVAL_BATCH]).sum())
         return 100.0 * correct / n_test
 
@@ -218,7 +219,7 @@ def train_architecture(
             for group in opt.param_groups:
                 group["lr"] = 0.5 * lr * (1.0 + math.cos(math.pi * step / total_steps))
             xb = augment(xtr[idx].float().div_(255.0), gen)
-            xb = (xb - mean) / std
+            xb = ((xb - mean) / std).contiguous(memory_format=cl)
             yb = ytr[idx]
             opt.zero_grad(set_to_none=True)
             with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
