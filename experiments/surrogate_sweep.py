@@ -14,6 +14,7 @@ Configurations:
   e  GRAF graph features + published proxies, 5-member seed ensemble (defaults; adding the
      one-hot encoding to GRAF did not help in pilot runs)
   f  as (e) with tune="cv" (8-candidate random search, 3-fold CV on the training set)
+  g  as (e) plus zcnas's own proxies (needs the score file)
 
 Tuning stays inside the training set: ``tune="cv"`` runs its random search with K-fold CV over the
 ``n`` training architectures given to ``fit`` (pooled out-of-fold Spearman); the 1,000 test
@@ -60,6 +61,7 @@ CONFIG_LABEL = {
     "d": "(d) one-hot + zcnas proxies",
     "e": "(e) GRAF + published proxies, 5-member ensemble",
     "f": "(f) as (e), tuned by inner 3-fold CV",
+    "g": "(g) GRAF + published + zcnas proxies, 5-member ensemble",
 }
 ZCNAS_SCORES = Path("benchmarks_data/nb201_zcnas_scores.h5")
 
@@ -91,15 +93,28 @@ def load_published(root: Path, dataset: str) -> pd.DataFrame:
     return df[["arch", *PUBLISHED, "target"]].reset_index(drop=True)
 
 
+#: images zcnas's data-dependent proxies were computed on, per target dataset: there are no
+#: ImageNet16-120 images in the shared folder, so ImageNet16-120 uses the CIFAR-100 scores
+ZCNAS_SCORE_DATASET = {"cifar10": "cifar10", "in16": "cifar100"}
+
+
 def load_zcnas_scores(path: Path, archs: Sequence[str], dataset: str) -> pd.DataFrame | None:
+    """zcnas's own full-space scores for ``dataset``: the data-dependent proxies on that dataset's
+    images (see ZCNAS_SCORE_DATASET), the data-independent ones (synflow, params, flops) from the
+    CIFAR-10 run. None when the file or the scores are missing."""
     if not path.exists():
         return None
+    from zcnas.proxies import get_proxy
     from zcnas.records import RecordStore
 
     with RecordStore(path, "r") as s:
-        wide = s.scores_wide(dataset=dataset if dataset != "in16" else "ImageNet16-120")
-    if wide.empty:
-        return None
+        wide = s.scores_wide(dataset=ZCNAS_SCORE_DATASET[dataset])
+        if wide.empty:
+            return None
+        base = s.scores_wide(dataset="cifar10")
+    for col in base.columns:
+        if col not in wide.columns and not get_proxy(col).needs_data:
+            wide[col] = base[col]
     wide.columns = [f"zcnas_{c}" for c in wide.columns]
     return wide.reindex(list(archs))
 
@@ -113,8 +128,9 @@ def make_model(config: str, seed: int, zcnas_cols: Sequence[str] = ()) -> XGBSur
         spec = FeatureSpec(encodings=("onehot",), graph=False, proxies=PUBLISHED)
     elif config == "d":
         spec = FeatureSpec(encodings=("onehot",), graph=False, proxies=tuple(zcnas_cols))
-    elif config in ("e", "f"):
-        spec = FeatureSpec(encodings=(), graph=True, proxies=PUBLISHED)
+    elif config in ("e", "f", "g"):
+        spec = FeatureSpec(encodings=(), graph=True,
+                           proxies=PUBLISHED + (tuple(zcnas_cols) if config == "g" else ()))
         tune = "cv" if config == "f" else "none"
         return XGBSurrogate(features=spec, n_members=5, tune=tune, tune_iter=8, random_state=seed)
     else:
@@ -242,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-root", default=None, help="benchmark folder (default: $ZCNAS_DATA)")
     ap.add_argument("--datasets", default="cifar10,in16")
-    ap.add_argument("--configs", default="a,b,c,d,e")
+    ap.add_argument("--configs", default="a,b,c,d,e,g")
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)))
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--zcnas-scores", default=str(ZCNAS_SCORES))
@@ -260,14 +276,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         df = load_published(root, ds)
         configs = args.configs.split(",")
         zcnas_cols: list[str] = []
-        if "d" in configs:
+        if {"d", "g"} & set(configs):
             z = load_zcnas_scores(Path(args.zcnas_scores), df["arch"], ds)
             if z is None:
-                note = (f"(d) skipped on {ds}: no zcnas score file at {args.zcnas_scores} "
+                note = (f"(d), (g) skipped on {ds}: no zcnas score file at {args.zcnas_scores} "
                         f"(or no scores for this dataset).")
                 print(note, file=sys.stderr)
                 notes.append(note)
-                configs = [c for c in configs if c != "d"]
+                configs = [c for c in configs if c not in ("d", "g")]
             else:
                 zcnas_cols = list(z.columns)
                 df = pd.concat([df, z.reset_index(drop=True)], axis=1)

@@ -371,7 +371,9 @@ def score_model(model: nn.Module, batch: Any = None, proxies: Iterable[str] | st
     (e.g. :class:`zcnas.data.Batch`). Proxies that need no data accept ``batch=None`` (give
     ``input_shape`` then). Passes shared by several proxies run once when ``share`` is true.
     ``memory_format="channels_last"`` runs the private copies in NHWC layout (faster convolutions
-    on CPU; values then differ from NCHW only in the last bits of float32). Returns ``{canonical proxy name: ProxyResult}`` in the order asked.
+    on CPU; values then differ from NCHW by float32 rounding, up to about 1e-3 relative, because
+    the NHWC batch norm accumulates its statistics less exactly). Returns
+    ``{canonical proxy name: ProxyResult}`` in the order asked.
     """
     names = resolve_proxies(proxies)
     ctx = ProxyContext(model, ProxyBatch.from_any(batch), seed=seed, loss_fn=loss_fn, share=share,

@@ -58,7 +58,8 @@ class NB201Space(SearchSpace):
         ops: list[str] = []
         for node, group in enumerate(groups, start=1):
             if not (group.startswith("|") and group.endswith("|")) or len(group) < 2:
-                raise InputError(f"Malformed NB201 string {text!r}: group {node} {group!r} must start and end with '|'.")
+                raise InputError(f"Malformed NB201 string {text!r}: group {node} {group!r} must start and "
+                                 f"end with '|'.")
             tokens = group[1:-1].split("|")
             if len(tokens) != node:
                 raise InputError(
