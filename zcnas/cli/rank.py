@@ -35,7 +35,7 @@ def add_parser(sub) -> None:
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     p.add_argument("--memory-format", default="channels_last", choices=("channels_last", "contiguous"),
                    help="tensor layout while scoring: channels_last (NHWC, about 2x faster on CPU) or "
-                        "contiguous (NCHW, the reference layout; values differ only in the last bits)")
+                        "contiguous (NCHW, the reference layout; values differ only by float32 rounding)")
     p.add_argument("--backend", default="local", choices=("local", "process", "ray"),
                    help="where scoring runs: this process, local worker processes, or a Ray cluster")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")

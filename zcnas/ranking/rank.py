@@ -72,7 +72,7 @@ def rank(space: str = "nb201", *, proxies: Sequence[str] | str = ("synflow", "ja
     resumes. ``dedupe=True`` scores one architecture per function class and copies its scores.
     ``backend`` is ``local`` (this process), ``process`` (``workers`` processes) or ``ray``.
     ``memory_format="contiguous"`` scores in the reference NCHW layout (slower on CPU; the default
-    channels_last gives the same values up to the last float32 bits, under its own run key).
+    channels_last gives the same values up to float32 rounding, under its own run key).
 
     Hardware-aware ranking (:mod:`zcnas.constraints`): ``budgets`` (``["latency:pixel3=5ms",
     "params=0.5M"]``) keep only the candidates within every budget, re-ranked 1..k, and raise
