@@ -118,6 +118,52 @@ def score(args: argparse.Namespace) -> None:
                                     progress=not args.quiet)
 
 
+def costs(args: argparse.Namespace) -> pd.DataFrame:
+    """Seconds per NB201 network of each proxy computed alone (fresh seeded network, nothing
+    shared with other proxies, model build excluded), one torch thread, CIFAR-10 batch of 64, the
+    engine's default channels_last layout. Writes costs.csv and costs.md to --out."""
+    import time
+
+    import torch
+
+    from zcnas.data import get_batch
+    from zcnas.proxies import get_proxy, score_model
+    from zcnas.ranking.scoring import build_seeded
+
+    torch.set_num_threads(1)
+    names = [p.strip() for p in args.proxies.split(",")] if args.proxies else CORE + FAMILY
+    batch = get_batch("cifar10", data_dir=args.data_dir, batch_size=args.batch_size, seed=args.seed)
+    archs = _candidates(args.sample or 10, args.seed)
+    rows = []
+    for name in names:
+        spec = get_proxy(name)
+        for a in archs[: (2 if name == "te_ntk" else len(archs))]:  # te_ntk: 64 backward passes
+            model = build_seeded("nb201", a, 10, args.seed)
+            t0 = time.perf_counter()
+            r = score_model(model, batch if spec.needs_data else None, [name], seed=args.seed, share=False,
+                            input_shape=(3, 32, 32), memory_format="channels_last")[name]
+            rows.append({"proxy": name, "arch": a, "seconds": time.perf_counter() - t0, "status": r.status})
+        log.info("%s: median %.3f s", name, np.median([r["seconds"] for r in rows if r["proxy"] == name]))
+    raw = pd.DataFrame(rows)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    summ = raw.groupby("proxy", sort=False).agg(n=("seconds", "size"), median_s=("seconds", "median"),
+                                                mean_s=("seconds", "mean"), max_s=("seconds", "max"))
+    summ["space_hours_2_procs"] = summ["mean_s"] * 6466 / 2 / 3600  # one network per function class
+    summ = summ.reset_index()
+    summ.to_csv(out / "costs.csv", index=False)
+    (out / "costs.md").write_text(
+        "# Cost of each proxy per NB201 network on this CPU\n\n"
+        f"Each proxy alone on a freshly built seeded network (build excluded, nothing shared), one torch "
+        f"thread, CIFAR-10 batch of {args.batch_size}, channels_last, {os.cpu_count()}-core machine; "
+        f"{len(archs)} seeded random architectures (te_ntk: 2). `space_hours_2_procs`: the mean times "
+        "6,466 function classes / 2 processes. In the engine, jacob_cov, naswot, grad_norm, snip, plain "
+        "(and fisher's) passes are shared, so the cost of a set is less than the sum.\n\n"
+        f"Command: `python experiments/proxy_family.py costs --sample {len(archs)}`\n\n" + _markdown(summ) + "\n")
+    print(summ.to_string(index=False))
+    return summ
+
+
 def _load_scores(store_path: str) -> pd.DataFrame:
     from zcnas.records import RecordStore
 
@@ -335,18 +381,20 @@ def main(argv: list[str] | None = None) -> int:
     root = _bench_root()
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("score", "table", "suitezero"):
+    for name in ("score", "table", "suitezero", "costs"):
         s = sub.add_parser(name)
         s.add_argument("--sample", type=int, default=None, help="seeded sample size (default: all)")
         s.add_argument("--seed", type=int, default=0)
         s.add_argument("--store", default="benchmarks_data/nb201_zcnas_family.h5")
         s.add_argument("--quiet", action="store_true")
+    for name in ("score", "costs"):
+        sub.choices[name].add_argument("--data-dir", default=str(root / "images/cifar10-partial-real"))
+        sub.choices[name].add_argument("--batch-size", type=int, default=64)
+        sub.choices[name].add_argument("--proxies", default="", help="comma-separated (default: family + foundation)")
+    sub.choices["costs"].add_argument("--out", default="experiments/results/proxy_family")
     sc = sub.choices["score"]
-    sc.add_argument("--data-dir", default=str(root / "images/cifar10-partial-real"))
     sc.add_argument("--c100-data-dir", default=str(root / "images/cifar100-partial-real"),
                     help="CIFAR-100 images for the data-dependent proxies ('' to skip)")
-    sc.add_argument("--batch-size", type=int, default=64)
-    sc.add_argument("--proxies", default="", help="comma-separated (default: family + foundation)")
     sc.add_argument("--backend", default="process")
     sc.add_argument("--workers", type=int, default=1)
     sc.add_argument("--chunk", type=int, default=20, help="archs per chunk of the cheap pass")
@@ -361,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         score(args)
     elif args.cmd == "suitezero":
         suitezero(args)
+    elif args.cmd == "costs":
+        costs(args)
     else:
         table(args)
     return 0
