@@ -105,6 +105,18 @@ def test_missing_proxies_become_nan_and_aliases_match(records):
         spec.transform(records["arch"], records[["arch", "val_acc"]])
 
 
+def test_proxy_values_beyond_float32_get_a_clear_error_and_log_fixes_them(records):
+    """synflow in float64 reaches 1e40 on large NB201 nets; XGBoost's float32 would see inf."""
+    huge = records.assign(synflow=np.geomspace(1.0, 1e45, len(records)))
+    model = XGBSurrogate(features=FeatureSpec(encodings=(), graph=False, proxies=("synflow",)), n_estimators=5)
+    with pytest.raises(InputError, match=r"\['synflow'\] hold values beyond float32.*proxy_transform='log'"):
+        model.fit(huge, huge["val_acc"])
+    logged = FeatureSpec(encodings=(), graph=False, proxies=("synflow",), proxy_transform="log")
+    X = logged.transform(huge["arch"], huge)
+    assert np.isfinite(X).all() and (np.diff(X[:, 0]) > 0).all()  # order kept
+    XGBSurrogate(features=logged, n_estimators=5).fit(huge, huge["val_acc"])
+
+
 # ---- estimator contract ---------------------------------------------------------------------------
 def test_estimator_contract(records):
     m = XGBSurrogate(features="onehot,graf", **FAST)

@@ -217,6 +217,14 @@ class FeatureSpec:
             vals[~np.isfinite(vals) | (vals <= MISSING_SENTINEL)] = np.nan
             if self.proxy_transform == "log":
                 vals = np.sign(vals) * np.log1p(np.abs(vals))
+            else:
+                big = np.nanmax(np.abs(vals), axis=0, initial=0.0) > np.finfo(np.float32).max
+                if big.any():  # XGBoost works in float32: these would overflow to inf
+                    cols = [p for p, b in zip(self.proxies, big, strict=True) if b]
+                    raise InputError(f"Proxy column(s) {cols} hold values beyond float32 range (up to "
+                                     f"{np.nanmax(np.abs(vals)):.3g}), which the model cannot represent; use "
+                                     f"FeatureSpec(..., proxy_transform='log') (signed log1p; the same "
+                                     f"trees, as it keeps the order).")
             blocks.append(vals)
         X = np.hstack(blocks) if blocks else np.zeros((len(archs), 0))
         return X
