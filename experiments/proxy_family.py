@@ -175,9 +175,16 @@ def _load_scores(store_path: str) -> pd.DataFrame:
 def _wide(long: pd.DataFrame, dataset: str, archs: list[str]) -> tuple[pd.DataFrame, pd.Series]:
     from zcnas.proxies import list_proxies
 
+    from zcnas.proxies import PROXIES
+
     rows = long[long["arch"].isin(archs)]
-    # data-free proxies are stored with dataset "" and serve both datasets
-    rows = rows[(rows["dataset"] == dataset) | (rows["dataset"] == "")]
+    # data-free proxies (synflow, params, flops, ...) serve every dataset: stored with dataset "",
+    # or computed in the CIFAR-10 run while the other dataset's run skipped them
+    free = rows["proxy"].map(lambda p: p in PROXIES and not PROXIES.get(p).needs_data)
+    own = rows[rows["dataset"] == dataset]
+    borrowed = rows[free & (rows["dataset"] != dataset) & ~rows["proxy"].isin(set(own["proxy"]))]
+    borrowed = borrowed.drop_duplicates(["arch", "proxy"])
+    rows = pd.concat([own, rows[rows["dataset"] == ""], borrowed[borrowed["dataset"] != ""]])
     ok = rows[rows["status"] == "ok"]
     wide = ok.pivot_table(index="arch", columns="proxy", values="value", aggfunc="last")
     attempted = rows.pivot_table(index="arch", columns="proxy", values="value", aggfunc="size")
