@@ -371,8 +371,9 @@ def score_model(model: nn.Module, batch: Any = None, proxies: Iterable[str] | st
     (e.g. :class:`zcnas.data.Batch`). Proxies that need no data accept ``batch=None`` (give
     ``input_shape`` then). Passes shared by several proxies run once when ``share`` is true.
     ``memory_format="channels_last"`` runs the private copies in NHWC layout (faster convolutions
-    on CPU; values then differ from NCHW by float32 rounding, up to about 1e-3 relative, because
-    the NHWC batch norm accumulates its statistics less exactly). Returns
+    on CPU; values then differ from NCHW by float32 rounding, typically 1e-4 relative and up to
+    2e-2 on sensitive networks, because the NHWC batch norm accumulates its statistics less
+    exactly; rank correlation with NCHW >= 0.9998 on 200 random NB201 networks). Returns
     ``{canonical proxy name: ProxyResult}`` in the order asked.
     """
     names = resolve_proxies(proxies)
