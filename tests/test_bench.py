@@ -200,22 +200,22 @@ def test_reproduce_abdelfattah_table_logic(store, synthetic, tmp_path):
     # the synthetic store has cifar10 scores only: cifar100 and ImageNet16-120 fall back to them
     by_ds = exp.load_scores(store, run_key="r1")
     assert list(by_ds) == ["cifar10"]
-    t = pd.DataFrame({"cifar10": truth["c10_test_200ep"], "cifar100": truth["c100_test_200ep"],
-                      "ImageNet16-120": -truth["c10_test_200ep"]})
+    t = pd.DataFrame({"cifar10": truth["c10_test_200ep"], "cifar10-valid": truth["c10_test_200ep"],
+                      "cifar100": truth["c100_test_200ep"], "ImageNet16-120": -truth["c10_test_200ep"]})
     table = exp.build_table(by_ds, t, bootstrap=20)
-    assert len(table) == len(exp.PUBLISHED) * 3
+    assert len(table) == len(exp.PUBLISHED) * 4
     syn = table[table.proxy == "synflow"].set_index("dataset")
     from scipy import stats
     assert syn.loc["cifar100", "spearman_zcnas"] == pytest.approx(
         stats.spearmanr(scores["synflow"], truth["c100_test_200ep"]).statistic, abs=1e-9)
     assert syn.loc["ImageNet16-120", "spearman_zcnas"] < -0.8
-    assert list(syn["spearman_published"]) == [0.74, 0.76, 0.75]
+    assert list(syn["spearman_published"]) == [0.74, 0.74, 0.76, 0.75]
     assert syn.loc["cifar100", "scores_from"] == "cifar10"
     assert syn["difference"].to_numpy() == pytest.approx(
         (syn["spearman_zcnas"] - syn["spearman_published"]).to_numpy())
     # jacov in the store is matched to the paper's jacob_cov; snip and grad_norm are missing (NaN)
     jac = table[table.proxy == "jacob_cov"]
-    assert jac["n"].tolist() == [N - 1] * 3
+    assert jac["n"].tolist() == [N - 1] * 4
     assert table[table.proxy == "snip"]["spearman_zcnas"].isna().all()
     md = exp.markdown(table)
     assert "| synflow |" in md and "scores of cifar10" in md and "n/a (paper 0.60)" in md
