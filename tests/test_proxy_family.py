@@ -17,7 +17,7 @@ from zcnas.proxies import ProxyBatch, ProxyContext, get_proxy, score_model
 from zcnas.proxies.family import _halves, _pack_columns, _trunk
 
 FAMILY = ["grasp", "fisher", "plain", "l2_norm", "zico", "epe_nas", "meco", "meco_opt", "swap", "reg_swap",
-          "zen", "te_ntk", "az_expressivity", "az_progressivity", "az_trainability"]
+          "zen", "te_ntk", "te_lr", "az_expressivity", "az_progressivity", "az_trainability"]
 
 # torch 2.x CPU, float32 (float64 where the docstring says so), the tiny net of test_proxies.py
 GOLDEN = {
@@ -33,6 +33,7 @@ GOLDEN = {
     "reg_swap": 58.47453473596176,
     "zen": 15.21971321105957,
     "te_ntk": 2.919088945663975,
+    "te_lr": 2976.0,
     "az_expressivity": 10.600975385419627,
     "az_progressivity": -0.20388408277262116,
     "az_trainability": -0.4974291793094058,
@@ -44,7 +45,7 @@ META = {
     "l2_norm": (True, False, False, 1), "zico": (True, True, True, 2), "epe_nas": (True, True, True, 1),
     "meco": (True, True, False, 1), "meco_opt": (True, True, False, 1), "swap": (True, True, False, 1),
     "reg_swap": (True, True, False, 1), "zen": (True, False, False, 1),
-    "te_ntk": (False, True, False, 1), "az_expressivity": (True, True, False, 1),
+    "te_ntk": (False, True, False, 1), "te_lr": (True, False, False, 1), "az_expressivity": (True, True, False, 1),
     "az_progressivity": (True, True, False, 1), "az_trainability": (True, True, False, 1),
 }
 
@@ -190,14 +191,31 @@ def test_te_ntk_condition_number_at_least_one():
     assert _score("te_ntk", batch=tiny_batch(seed=2)) >= 1.0
 
 
-def test_te_lr_bounded_by_sample_count():
-    ctx = ProxyContext(tiny_net(), None, input_shape=(3, 16, 16))
+def test_te_lr_counts_regions_of_the_thin_network():
     from zcnas.proxies.family import te_lr
+    from zcnas.spaces import get_space
 
+    space = get_space("nb201")
+    ctx = ProxyContext(tiny_net(), None, input_shape=(3, 16, 16))
+    # at most one region per sample, at least one
     assert 1 <= te_lr(ctx, n_samples=50, n_batches=2) <= 100
-    # fewer ReLU units than needed to separate the samples: fewer regions than samples
-    net = nn.Sequential(nn.Conv2d(3, 1, 4), nn.ReLU(), nn.Flatten(), nn.Linear(1, 2))
-    assert te_lr(ProxyContext(net, None, input_shape=(3, 4, 4)), n_samples=20, n_batches=1) <= 2
+    # a cell of zero edges: the output ignores the cells' ReLUs -> the stem pattern space is tiny
+    empty = space.build("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+    assert te_lr(ProxyContext(empty, None), n_samples=200, n_batches=1) <= 2
+    # more convolutions split the input space into more regions than skip-only cells
+    convs = space.build("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+                        "nor_conv_3x3~2|")
+    pools = space.build("|avg_pool_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|")
+    assert te_lr(ProxyContext(convs, None), n_samples=300, n_batches=1) > te_lr(
+        ProxyContext(pools, None), n_samples=300, n_batches=1)
+    # the thin network is 1 channel wide, whatever the width of the network given
+    assert tiny_net().thin_copy().stem[0].out_channels == 1
+
+
+def test_te_lr_needs_a_thin_copy():
+    net = nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 2))
+    r = score_model(net, None, ["te_lr"], input_shape=(3, 8, 8))["te_lr"]
+    assert r.status == "failed" and "thin_copy" in r.reason
 
 
 def test_az_components():

@@ -346,17 +346,23 @@ def zen(ctx: ProxyContext, batch_size: int = 64, mixup_gamma: float = 1e-2) -> f
     return float(torch.log(diff) + log_bn)
 
 
-# Not registered: counted on the full network, every Gaussian sample falls in a region of its own
-# (the count equals the number of samples), so it carries no ranking signal; TE-NAS counts on a
-# thin copy of the network, which needs space-specific code. Kept for that follow-up.
-def te_lr(ctx: ProxyContext, n_samples: int = 1000, n_batches: int = 3, resolution: int = 4) -> float:
-    """TE-NAS linear regions: the number of distinct ReLU activation patterns (ReLUs with 4-D input)
-    over ``n_batches`` x ``n_samples`` Gaussian inputs of ``resolution`` x ``resolution`` pixels.
+@proxy("te_lr", needs_data=False, aliases=("linear_regions",),
+       reference="Chen et al., TE-NAS, ICLR 2021 - number of linear regions of the thin network")
+def te_lr(ctx: ProxyContext, n_samples: int = 1000, n_batches: int = 3, resolution: int = 3) -> float:
+    """TE-NAS linear regions: the number of distinct ReLU activation patterns over ``n_batches`` x
+    ``n_samples`` Gaussian inputs of ``resolution`` x ``resolution`` pixels, counted on the *thin*
+    network of the architecture (TE-NAS: 1 channel, 1 cell per stage; 3 x 1000 inputs of 3 x 3).
 
-    As TE-NAS (1000 x 3 samples of 3x3 inputs, Kaiming-normal fan-in init, train mode), counted as
-    sum_i 1 / #{j: pattern_j = pattern_i}; here on the network as given (TE-NAS counts on a
-    1-channel, 1-cell thin copy of the network, which a generic module cannot be reduced to)."""
-    m = ctx.fresh_copy(train=True)
+    As TE-NAS: Kaiming-normal fan-in init, train mode, the activation pattern of a sample is the
+    sign of every ReLU output with a 4-D input, and the score is the number of distinct patterns.
+    The thin copy comes from the model's ``thin_copy()`` (NB201 networks have one): counted on the
+    full-width network every sample falls in a region of its own and the count carries no signal.
+    Differs from TE-NAS in the inputs: Gaussian noise here, CIFAR images resized to 3 x 3 there."""
+    thin = getattr(ctx.model, "thin_copy", None)
+    if thin is None:
+        raise ValueError(f"te_lr counts linear regions on the thin network of an architecture; "
+                         f"{type(ctx.model).__name__} has no thin_copy() (NB201 networks have one)")
+    m = thin().to(ctx.device).train()
     gen = ctx.generator(202)
     _init_(m, "kaiming_fanin", gen)
     rows = []

@@ -91,6 +91,12 @@ class NB201Network(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_prev, num_classes)
 
+    def thin_copy(self, channels: int = 1, cells_per_stage: int = 1) -> NB201Network:
+        """A new network of the same cell with ``channels`` channels and ``cells_per_stage``
+        cells per stage (TE-NAS counts linear regions on the 1-channel, 1-cell network)."""
+        return NB201Network(self.arch_ops, num_classes=self.classifier.out_features, channels=channels,
+                            cells_per_stage=cells_per_stage)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.lastact(self.cells(self.stem(x)))
         return self.classifier(torch.flatten(self.pool(x), 1))
