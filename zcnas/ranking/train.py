@@ -168,7 +168,7 @@ def train_architecture(
 
     def to_dev(x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
         xt = torch.from_numpy(np.array(x, dtype=np.uint8)).permute(0, 3, 1, 2).contiguous().to(dev)
-        return xt, torch.from_numpy(np.asarray(y, dtype=np.int64)).to(dev)
+        return xt, torch.from_numpy(np.array(y, dtype=np.int64)).to(dev)  # a writable copy
 
     xtr, ytr = to_dev(x_train, y_train)  # uint8 on the device; converted per batch
     xte, yte = to_dev(x_test, y_test)
