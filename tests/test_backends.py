@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,6 +19,7 @@ from zcnas.ranking.backends import LocalBackend, ProcessBackend, RayBackend, mak
 from zcnas.records import RecordStore
 
 PROXIES = ["synflow", "naswot", "params"]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _values(long: pd.DataFrame) -> pd.Series:
@@ -108,3 +114,39 @@ def test_ray_retries_a_killed_worker(archs, ray_cluster, tmp_path):
     assert set(out) == {i[0] for i in items}
     assert all(r["synflow"].ok for r in out.values())
     assert len([f for f in os.listdir(tmp_path) if f.startswith("died-")]) == 4
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return not any(line.startswith("State:") and "Z" in line for line in fh)
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc to see the workers")
+def test_process_workers_exit_when_the_parent_is_killed(tmp_path):
+    """SIGKILL of a run (no clean-up runs) leaves no worker process computing for nobody."""
+    (tmp_path / "slowmod.py").write_text(
+        "import os, time\n"
+        "def work(item, folder):\n"
+        "    open(os.path.join(folder, str(os.getpid())), 'w').close()\n"
+        "    time.sleep(120)\n")
+    script = ("import sys\nfrom zcnas.ranking.backends import ProcessBackend\nimport slowmod\n"
+              "for _ in ProcessBackend(workers=2, threads=None).map(slowmod.work, range(8), sys.argv[1]):\n"
+              "    pass\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(tmp_path)])}
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", script, str(pids)], env=env)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(pids.iterdir())) < 2:
+        time.sleep(0.1)
+    workers = [int(p.name) for p in pids.iterdir()]
+    assert len(workers) == 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 30
+    while time.time() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.2)
+    assert not any(_alive(w) for w in workers)

@@ -47,9 +47,27 @@ def tune_malloc() -> bool:
                                                        (m_top_pad, 64 << 20)))
 
 
+def _exit_with_parent(poll_s: float = 1.0) -> None:
+    """Start a daemon thread that ends this worker when its parent is gone (killed with SIGTERM or
+    SIGKILL, which run no clean-up), so an interrupted run leaves no orphan burning CPU."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="zcnas-parent-watch", daemon=True).start()
+
+
 def _init_worker(payload: Any, threads: int | None) -> None:
     global _WORKER_PAYLOAD
     _WORKER_PAYLOAD = payload
+    _exit_with_parent()
     tune_malloc()
     if threads:
         import torch
