@@ -149,3 +149,45 @@ def test_cli_prefilter_thousand_lines(monkeypatch, capsys):
     code, out, err = _run_cli(["-q", "prefilter", "--k", "10", "--proxies", "params"], "\n".join(lines),
                               monkeypatch, capsys)
     assert code == 0 and len(out.splitlines()) == 10 and "line 500:" in err
+
+
+def test_prefilter_store_is_reused_across_instances(tmp_path):
+    """Scores saved to a store by one pre-filter serve the next (another process or run)."""
+    store = str(tmp_path / "pf.h5")
+    a = _archs(6, seed=4)
+    first = Prefilter(proxies="synflow,params", store=store, batch_size=8)(a, 3)
+    assert first.n_computed == 12
+    again = Prefilter(proxies="synflow,params", store=store, batch_size=8)(a, 3)
+    assert again.n_computed == 0
+    assert again.archs == first.archs
+    pd.testing.assert_frame_equal(again.table, first.table)
+    # other settings are another run: nothing is taken from the first one
+    other = Prefilter(proxies="synflow,params", store=store, batch_size=8, seed=1)(a, 3)
+    assert other.n_computed == 12
+
+
+def test_prefilter_process_backend_equals_local():
+    a = _archs(6, seed=5)
+    local = Prefilter(proxies="synflow,naswot", batch_size=8)(a, 6)
+    procs = Prefilter(proxies="synflow,naswot", batch_size=8, backend="process", workers=2)(a, 6)
+    assert procs.archs == local.archs
+    pd.testing.assert_frame_equal(procs.table, local.table)
+
+
+def test_cli_prefilter_store_option(monkeypatch, capsys, tmp_path):
+    store = tmp_path / "cli.h5"
+    lines = "\n".join(json.dumps(x) for x in _archs(5, seed=6))
+    args = ["-q", "prefilter", "--k", "2", "--proxies", "params", "--store", str(store)]
+    code, out1, _ = _run_cli(args, lines, monkeypatch, capsys)
+    assert code == 0 and store.exists()
+    code, out2, _ = _run_cli(args, lines, monkeypatch, capsys)
+    assert code == 0 and out2 == out1
+
+
+def test_prefilter_store_with_dedupe_counts_only_new_scores(tmp_path):
+    store = str(tmp_path / "dd.h5")
+    a = _archs(5, seed=7)
+    first = Prefilter(proxies="synflow,params", store=store, batch_size=8, dedupe=True)(a, 2)
+    assert first.n_computed == 10
+    again = Prefilter(proxies="synflow,params", store=store, batch_size=8, dedupe=True)(a + _archs(1, seed=8), 2)
+    assert again.n_computed == 2

@@ -37,6 +37,13 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for the batch and the initialisation")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     p.add_argument("--input", default="-", help="file to read instead of stdin")
+    p.add_argument("--store", default=None,
+                   help="HDF5 record store: scores of the same settings found there are reused, new ones saved")
+    p.add_argument("--dedupe", action="store_true",
+                   help="score one network per function class (as the committed full-space store)")
+    p.add_argument("--backend", default="local", choices=("local", "process", "ray"),
+                   help="where networks are scored (default local)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes for --backend process/ray")
     p.set_defaults(func=run)
 
 
@@ -80,7 +87,8 @@ def run(args) -> int:
 
     check_int("k", args.k, "zcnas prefilter (--k)", minimum=1)
     pf = Prefilter(proxies=args.proxies, aggregate=args.aggregate, space=args.space, dataset=args.dataset,
-                   data_dir=args.data_dir, batch_size=args.batch_size, seed=args.seed, device=args.device)
+                   data_dir=args.data_dir, batch_size=args.batch_size, seed=args.seed, device=args.device,
+                   store=args.store, dedupe=args.dedupe, backend=args.backend, workers=args.workers)
     pf.names  # validate the proxies and the aggregate before reading stdin  # noqa: B018
     if args.input == "-":
         archs, errors = read_candidates(sys.stdin, args.space)

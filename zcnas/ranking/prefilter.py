@@ -89,13 +89,19 @@ class Prefilter:
     space, dataset, data_dir, batch_size, seed, sampling, device : as for :func:`zcnas.ranking.rank`.
         ``seed`` fixes the image batch and each network's initialisation (per architecture string).
     cache : optional wide frame (index arch strings, one column per proxy) of scores already known.
+    store : optional record store path: scores of the same configuration found there are reused,
+        new ones are saved there as they are computed (shared across calls, processes and runs).
+    dedupe : score one network per function class (the store then serves every string of a class).
+    backend, workers : where the networks are scored (``local``, ``process``, ``ray``; see
+        :func:`zcnas.ranking.rank`).
     raise_errors : raise on a failing proxy instead of ranking that candidate last.
     """
 
     def __init__(self, *, proxies: Sequence[str] | str = ("synflow", "naswot"), aggregate: str | None = None,
                  space: str = "nb201", dataset: str = "digits", data_dir: str | None = None,
                  batch_size: int = 64, seed: int = 0, sampling: str = "random", device: str = "cpu",
-                 cache: pd.DataFrame | None = None, raise_errors: bool = False):
+                 cache: pd.DataFrame | None = None, store: str | None = None, dedupe: bool = False,
+                 backend: str = "local", workers: int | None = None, raise_errors: bool = False):
         self.proxies = proxies
         self.aggregate = aggregate
         self.space = space
@@ -106,6 +112,10 @@ class Prefilter:
         self.sampling = sampling
         self.device = device
         self.raise_errors = raise_errors
+        self.store = store
+        self.dedupe = dedupe
+        self.backend = backend
+        self.workers = workers
         self._names: list[str] | None = None
         self._batch = None
         self._config = None
@@ -142,7 +152,7 @@ class Prefilter:
 
         config = ScoringConfig(space=self.space, dataset=self.dataset, data_dir=self.data_dir,
                                batch_size=self.batch_size, seed=self.seed, sampling=self.sampling,
-                               device=self.device)
+                               device=self.device, dedupe=self.dedupe)
         if any(get_proxy(n).needs_data for n in self.names):
             self._batch, config = load_batch(config)
         self._config = config
@@ -178,19 +188,32 @@ class Prefilter:
         self._last_computed = 0
         todo = [s for s in strings if any(n not in self._cache.get(s, {}) for n in names)]
         if todo:
-            from zcnas.ranking.scoring import score_architectures
-
             self._ensure_batch()
             need = [n for n in names if any(n not in self._cache.get(s, {}) for s in todo)]
-            long = score_architectures(todo, need, self._config, batch=self._batch, progress=False,
-                                       raise_errors=self.raise_errors)
-            for row in long.itertuples(index=False):
+            long = self._score_with_backend(todo, need)
+            n_stored = long.attrs.get("n_from_store", 0)
+            for i, row in enumerate(long.itertuples(index=False)):
                 if (row.proxy not in self._cache.get(row.arch, {})):
                     self._cache.setdefault(row.arch, {})[row.proxy] = (
                         float(row.value) if row.status == "ok" else float("nan"))
-                    self._last_computed += 1
+                    self._last_computed += i >= n_stored
         return pd.DataFrame([[self._cache[s][n] for n in names] for s in strings],
                             index=pd.Index(strings, name="arch"), columns=names)
+
+    def _score_with_backend(self, todo: list[str], need: list[str]) -> pd.DataFrame:
+        from contextlib import nullcontext
+
+        from zcnas.ranking.backends import make_backend
+        from zcnas.ranking.scoring import score_architectures
+        from zcnas.records import RecordStore
+
+        backend = make_backend(self.backend, workers=self.workers)
+        try:
+            with RecordStore(self.store, mode="a") if self.store else nullcontext() as st:
+                return score_architectures(todo, need, self._config, batch=self._batch, progress=False,
+                                           raise_errors=self.raise_errors, store=st, backend=backend)
+        finally:
+            backend.close()
 
     def __call__(self, candidates: Iterable[Architecture | str], k: int) -> PrefilterResult:
         """The top ``k`` of ``candidates``; all of them (best first, with a note) when fewer than

@@ -182,7 +182,11 @@ def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[s
             rest = score_architectures(strings, per_string, dataclasses.replace(config, dedupe=False),
                                        store=store, batch=batch, progress=progress, raise_errors=raise_errors,
                                        share=share, backend=backend, run_key=run_key)
-            return pd.concat([first, rest], ignore_index=True)
+            n1, n2 = first.attrs.get("n_from_store", 0), rest.attrs.get("n_from_store", 0)
+            both = pd.concat([first.iloc[:n1], rest.iloc[:n2], first.iloc[n1:], rest.iloc[n2:]],
+                             ignore_index=True)
+            both.attrs["n_from_store"] = n1 + n2
+            return both
     else:
         groups = {s: [s] for s in strings}
 
@@ -198,6 +202,7 @@ def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[s
         raise InputError(f"backend must be a name or a Backend, got {type(backend).__name__}.")
     wanted = set(strings)
     rows_out: list[dict] = [r for r in done.values() if r["arch"] in wanted and r["proxy"] in names]
+    n_from_store = len(rows_out)
     members_of = dict(todo)
     items = []
     for rep, members in todo:
@@ -218,6 +223,7 @@ def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[s
     finally:
         bar.close()
     df = pd.DataFrame(rows_out)
+    df.attrs["n_from_store"] = n_from_store  # the first rows: found in the store, not computed
     return df
 
 
