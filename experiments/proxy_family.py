@@ -54,6 +54,7 @@ PUBLISHED: dict[str, tuple[dict[str, float], str]] = {
     "az_nas": ({"cifar10": 0.913}, "Lee & Ham, CVPR 2024, Table 1 (AZ-NAS, NB201 test acc)"),
     "zico": ({"cifar10": 0.80, "cifar100": 0.81}, "Li et al., ICLR 2023, Table 2"),
     "meco": ({"cifar10": 0.894, "cifar100": 0.883}, "Jiang et al., NeurIPS 2023, Table 1"),
+    "reg_swap": ({"cifar100": 0.90}, "Peng et al., ICLR 2024, abstract (CIFAR-100 validation accuracy)"),
     "grad_norm": ({"cifar10": 0.58, "cifar100": 0.64}, "Abdelfattah et al., ICLR 2021, Table 2"),
     "snip": ({"cifar10": 0.58, "cifar100": 0.63}, "Abdelfattah et al., ICLR 2021, Table 2"),
     "grasp": ({"cifar10": 0.48, "cifar100": 0.54}, "Abdelfattah et al., ICLR 2021, Table 2"),
@@ -173,9 +174,7 @@ def _load_scores(store_path: str) -> pd.DataFrame:
 
 
 def _wide(long: pd.DataFrame, dataset: str, archs: list[str]) -> tuple[pd.DataFrame, pd.Series]:
-    from zcnas.proxies import list_proxies
-
-    from zcnas.proxies import PROXIES
+    from zcnas.proxies import PROXIES, list_proxies
 
     rows = long[long["arch"].isin(archs)]
     # data-free proxies (synflow, params, flops, ...) serve every dataset: stored with dataset "",
