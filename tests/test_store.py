@@ -354,3 +354,32 @@ def test_records_import_without_torch():
             "sys.exit('torch' in sys.modules)")
     env = dict(os.environ, PYTHONPATH=str(REPO))
     assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
+
+
+def test_delete_rows_file_and_journal(tmp_path):
+    path = tmp_path / "d.h5"
+    with RecordStore(path, "w") as s:
+        s.append("scores", [score_row(0, "synflow", 3.0), score_row(0, "meco", 7.0), score_row(1, "meco", 5.0)])
+        s.compact()
+        s.append("scores", [score_row(2, "meco", 1.0), score_row(2, "naswot", 2.0)])  # journal rows
+        assert s.delete("scores", proxy="meco", arch=["arch-0", "arch-2"]) == 2
+        assert sorted(map(tuple, s.frame("scores")[["arch", "proxy"]].to_numpy())) == [
+            ("arch-0", "synflow"), ("arch-1", "meco"), ("arch-2", "naswot")]
+        with pytest.raises(InputError, match="no column"):
+            s.delete("scores", colour="red")
+        with pytest.raises(InputError, match="at least one"):
+            s.delete("scores")
+    with RecordStore(path, "r") as s:  # durable
+        assert len(s.frame("scores")) == 3
+
+
+def test_cli_store_delete(tmp_path, capsys):
+    path = tmp_path / "c.h5"
+    with RecordStore(path, "w") as s:
+        s.append("scores", [score_row(0, "meco", 7.0), score_row(0, "meco_opt", 7.0), score_row(0, "zen", 1.0)])
+    assert main(["-q", "store", "delete", str(path), "--where", "proxy=meco,meco_opt"]) == 0
+    assert capsys.readouterr().out.strip() == "2"
+    with RecordStore(path, "r") as s:
+        assert list(s.frame("scores")["proxy"]) == ["zen"]
+    assert main(["-q", "store", "delete", str(path), "--where", "proxy"]) == 1
+    assert "COLUMN=VALUE" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""``zcnas store info|export|compact|migrate PATH``: look into and maintain a record store."""
+"""``zcnas store info|export|compact|delete|migrate PATH``: look into and maintain a record store."""
 
 from __future__ import annotations
 
@@ -32,6 +32,13 @@ def add_parser(sub) -> None:
     a = actions.add_parser("compact", help="fold the journal into the HDF5 file now")
     a.add_argument("path", metavar="PATH")
 
+    a = actions.add_parser("delete", help="remove rows, e.g. a proxy's scores after its definition changed")
+    a.add_argument("path", metavar="PATH")
+    a.add_argument("--table", default="scores", help="table to remove rows from (default: scores)")
+    a.add_argument("--where", action="append", required=True, metavar="COLUMN=V1[,V2...]",
+                   help="rows whose COLUMN is one of the values; repeat to narrow (e.g. --where proxy=meco "
+                        "--where run_key=score:...)")
+
     a = actions.add_parser("migrate", help="upgrade a store written by an older zcnas")
     a.add_argument("path", metavar="PATH")
 
@@ -64,6 +71,19 @@ def run(args) -> int:
         with RecordStore(args.path, mode="a") as store:  # opening folds in what the journal holds
             store.compact()
         log.info("compacted %s (%d journal rows folded in)", args.path, pending)
+    elif args.store_action == "delete":
+        from zcnas.errors import InputError
+
+        where = {}
+        for cond in args.where:
+            col, sep, values = cond.partition("=")
+            if not sep or not col or not values:
+                raise InputError(f"--where {cond!r}: expected COLUMN=VALUE[,VALUE...], e.g. proxy=meco,meco_opt.")
+            where[col.strip()] = [v.strip() for v in values.split(",")]
+        with RecordStore(args.path, mode="a") as store:
+            n = store.delete(args.table, **where)
+        log.info("removed %d row(s) of table %r from %s", n, args.table, args.path)
+        print(n)
     elif args.store_action == "migrate":
         print(migrate(args.path))
     return 0

@@ -434,11 +434,35 @@ class RecordStore:
         df = df.drop_duplicates(subset=list(schema.key), keep="last", ignore_index=True)
         return df
 
-    def compact(self) -> None:
-        """Write all rows into a new HDF5 file, swap it in atomically, and empty the journal."""
+    def delete(self, table: str, **where: Any) -> int:
+        """Remove the rows of ``table`` whose columns equal ``where`` (a list or tuple value
+        matches any of its items), e.g. ``delete("scores", proxy=["meco", "meco_opt"])`` after a
+        proxy's definition changed. Atomic (the file is rewritten and swapped in); returns the
+        number of rows removed."""
+        self._check_open(writing=True)
+        schema = self._schema(table)
+        unknown = [c for c in where if c not in schema.names]
+        if unknown:
+            raise InputError(f"Table {table!r} has no column(s) {unknown}; its columns are {schema.names}.")
+        if not where:
+            raise InputError("delete needs at least one column=value condition (nothing is removed unasked).")
+        df = self.frame(table)
+        mask = pd.Series(True, index=df.index)
+        for col, value in where.items():
+            values = list(value) if isinstance(value, list | tuple | set) else [value]
+            mask &= df[col].isin(values)
+        n = int(mask.sum())
+        if n:
+            self.compact(replace={table: df[~mask].reset_index(drop=True)})
+        return n
+
+    def compact(self, replace: dict[str, pd.DataFrame] | None = None) -> None:
+        """Write all rows into a new HDF5 file, swap it in atomically, and empty the journal.
+        ``replace``: tables whose rows are written instead of their current ones (see :meth:`delete`)."""
         self._check_open(writing=True)
         names = set(self._h5_tables) | set(self._j_frames)
         frames = {n: self.frame(n) for n in sorted(names)}
+        frames.update(replace or {})
         meta = {**self._h5_meta, **self._j_meta}
         tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
         try:
