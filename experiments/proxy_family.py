@@ -288,7 +288,7 @@ def table(args: argparse.Namespace) -> dict:
     wide10 = wides["cifar10"].dropna(how="any")
     fit = [a for a in wide10.index if not _in_test_half(a, args.seed)]
     if len(fit) >= 10:
-        cands = [c for c in wide10.columns if c not in ("te_lr",)]
+        cands = list(wide10.columns)
         chosen = greedy_select(wide10.loc[fit], truth["c10_test_200ep__nats"].reindex(fit), cands)
         summary["selected"] = chosen
         for dataset, col in TRUTH.items():
