@@ -204,6 +204,24 @@ def _spearman(x: pd.Series, y: pd.Series) -> tuple[float, int]:
     return float(stats.spearmanr(x[ok], y[ok]).statistic), int(ok.sum())
 
 
+def _spearman_ci(x: pd.Series, y: pd.Series, n_boot: int = 200, seed: int = 0) -> str:
+    """95 % percentile-bootstrap interval of the Spearman rho (archs resampled), as "lo..hi"."""
+    from scipy import stats
+
+    ok = (x.notna() & y.notna()).to_numpy()
+    xs, ys = x.to_numpy()[ok], y.to_numpy()[ok]
+    if len(xs) < 10:
+        return ""
+    rng = np.random.default_rng(seed)
+    rx, ry = stats.rankdata(xs), stats.rankdata(ys)
+    vals = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(xs), len(xs))
+        vals.append(stats.spearmanr(rx[i], ry[i]).statistic)
+    lo, hi = np.nanpercentile(vals, [2.5, 97.5])
+    return f"{lo:.3f}..{hi:.3f}"
+
+
 def _in_test_half(arch: str, seed: int) -> bool:
     return hashlib.blake2b(f"{seed}:{arch}".encode(), digest_size=4).digest()[0] % 2 == 1
 
@@ -262,7 +280,7 @@ def table(args: argparse.Namespace) -> dict:
             x = wide[p] if spec.higher_is_better else -wide[p]
             rho, n = _spearman(x, y)
             pub = PUBLISHED.get(p, ({}, ""))
-            rows.append({"proxy": p, "dataset": dataset, "spearman": rho, "n": n,
+            rows.append({"proxy": p, "dataset": dataset, "spearman": rho, "ci95": _spearman_ci(x, y), "n": n,
                          "n_failed": int(wide[p].isna().sum()),
                          "direction": "+" if spec.higher_is_better else "-",
                          "needs": ("labels" if spec.needs_labels else "data" if spec.needs_data else "none"),
