@@ -303,8 +303,7 @@ def table(args: argparse.Namespace) -> dict:
                          "needs": ("labels" if spec.needs_labels else "data" if spec.needs_data else "none"),
                          "published": pub[0].get(dataset, np.nan), "published_source": pub[1],
                          "suitezero_c10_val": sz.get(SUITEZERO_NAMES.get(p, ""), np.nan) if dataset == "cifar10"
-                         else np.nan,
-                         "seconds_median": float(secs.get(p, np.nan))})
+                         else np.nan})
         # rankers built from several proxies
         have = [c for c in AZ_NAS if c in wide.columns]
         full = wide.dropna(how="any")
@@ -410,9 +409,8 @@ def _write_markdown(res: pd.DataFrame, summary: dict, path: Path, args) -> None:
     lines = ["# Proxy family on NB201: Spearman with 200-epoch test accuracy", "",
              f"Sample: {args.sample or 'all 15,625'} archs (seed {args.seed}), one network per function "
              "class, CIFAR-10 / CIFAR-100 real-image batch of 64. Truth: NATS 200-epoch test accuracy "
-             "(`c10_test_200ep__nats`, `c100_test_200ep__nats`). `seconds_median`: median per-network wall "
-             "time of the proxy in the scoring run (2 worker processes on the shared 2-core CPU, one torch "
-             "thread each; a proxy computed in a shared pass shows the pass's time once, the others ~0). Published: "
+             "(`c10_test_200ep__nats`, `c100_test_200ep__nats`). Cost per network of each proxy: "
+             "`experiments/results/proxy_family/costs/costs.md`. Published: "
              "Spearman rho on NB201 from the cited paper; `suitezero_c10_val`: the NAS-Bench-Suite-Zero "
              "scores vs CIFAR-10 200-ep validation accuracy (9,445 nets, experiments/results/suitezero_table).",
              "", f"Coverage: {summary}", ""]
