@@ -243,3 +243,15 @@ def test_gaussian_input_proxies_ignore_the_image_batch(name):
     alone = score_model(net, None, [name], input_shape=(3, 16, 16), raise_errors=True)[name].value
     with_batch = score_model(net, tiny_batch(seed=3), [name], raise_errors=True)[name].value
     assert alone == pytest.approx(with_batch, rel=1e-6)
+
+
+def test_named_proxy_sets():
+    from zcnas.errors import UnknownNameError
+    from zcnas.proxies import PROXY_SETS, resolve_proxies
+
+    assert resolve_proxies("@az_nas") == ["az_expressivity", "az_progressivity", "az_trainability", "flops"]
+    assert resolve_proxies("naswot,@core") == ["naswot", "synflow", "jacob_cov", "grad_norm", "snip"]
+    for members in PROXY_SETS.values():  # every member is a registered proxy
+        assert resolve_proxies(list(members)) == list(members)
+    with pytest.raises(UnknownNameError, match="zcnas_nb201"):
+        resolve_proxies("@zcnas_nb20")

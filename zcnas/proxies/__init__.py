@@ -11,6 +11,7 @@ from zcnas.proxies import (
 )
 from zcnas.proxies.base import (
     PROXIES,
+    PROXY_SETS,
     ProxyBatch,
     ProxyContext,
     ProxyResult,
@@ -23,5 +24,5 @@ from zcnas.proxies.base import (
     score_model,
 )
 
-__all__ = ["PROXIES", "ProxyBatch", "ProxyContext", "ProxyResult", "ProxySpec", "get_proxy",
+__all__ = ["PROXIES", "PROXY_SETS", "ProxyBatch", "ProxyContext", "ProxyResult", "ProxySpec", "get_proxy",
            "list_proxies", "proxy", "resolve_proxies", "run_proxy", "score_model"]
