@@ -222,7 +222,17 @@ def test_az_components():
     vals = {n: _score(n) for n in ("az_expressivity", "az_progressivity", "az_trainability")}
     assert vals["az_expressivity"] > 0
     assert vals["az_trainability"] <= 0  # 2 - s - 1/s <= 0 for every s > 0
-    assert len(_trunk(tiny_net())) == 5  # NB201 tiny: 3 cells + 2 reductions
+    assert len(_trunk(tiny_net(), "az")) == 5  # NB201 tiny: 3 cells + 2 reductions
+
+
+@pytest.mark.parametrize("proxy_name", ["te_lr", "az_expressivity"])
+def test_protocol_proxies_fail_with_a_reason_on_a_plain_module(proxy_name):
+    """A network without the declared protocol gets a recorded failure naming it, not a number."""
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(4, 4, 3),
+                              torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(4, 10))
+    r = score_model(net, None, [proxy_name], input_shape=(3, 8, 8))[proxy_name]
+    assert r.status == "failed" and math.isnan(r.value)
+    assert "zcnas.protocols." in r.reason
 
 
 def test_az_nas_aggregate_exists_and_ranks_a_dominant_arch_first():

@@ -82,7 +82,7 @@ def test_neighbours(space):
     a = space.parse(BEST_C10)
     nb = space.neighbours(a)
     assert len(nb) == 6 * 4
-    assert all(sum(x != y for x, y in zip(a.ops, n.ops)) == 1 for n in nb)
+    assert all(sum(x != y for x, y in zip(a.spec, n.spec)) == 1 for n in nb)
 
 
 def test_canonical_classes(space):
@@ -142,7 +142,7 @@ def _count_by_op_pairs(space, strings):
     out = []
     for s in strings:
         a = space.parse(s)
-        key = (a.ops.count("nor_conv_3x3"), a.ops.count("nor_conv_1x1"))
+        key = (a.spec.count("nor_conv_3x3"), a.spec.count("nor_conv_1x1"))
         if key not in built:
             built[key] = _built_params(space, a) / 1e6
         out.append(built[key])
@@ -197,5 +197,5 @@ def test_architecture_value_semantics(space):
     import dataclasses
 
     with pytest.raises(dataclasses.FrozenInstanceError):
-        a.ops = ()  # type: ignore[misc]
+        a.spec = ()  # type: ignore[misc]
     assert len(list(itertools.islice(space.enumerate(), 3))) == 3

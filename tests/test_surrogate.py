@@ -21,7 +21,7 @@ FAST = dict(n_estimators=30, learning_rate=0.2, max_depth=3, n_jobs=1)
 
 
 def _graf(arch: str) -> dict[str, float]:
-    return dict(zip(graph_feature_names(), nb201_graph_features(SPACE.parse(arch).ops)))
+    return dict(zip(graph_feature_names(), nb201_graph_features(SPACE.parse(arch).spec)))
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def records() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     idx = rng.choice(len(SPACE), size=120, replace=False)
     archs = [SPACE.format(SPACE.at(int(i))) for i in idx]
-    g = np.array([nb201_graph_features(SPACE.parse(a).ops) for a in archs])
+    g = np.array([nb201_graph_features(SPACE.parse(a).spec) for a in archs])
     names = graph_feature_names()
     conv = g[:, names.index("eff_count_c3")] * 2 + g[:, names.index("eff_count_c1")]
     acc = 60 + 5 * conv + 10 * g[:, names.index("reachable")] + rng.normal(0, 1, len(archs))

@@ -7,8 +7,9 @@ reference code (read for the definitions; the code here is our own). Where a def
 part of the network that a generic ``nn.Module`` does not name, a helper below finds it:
 
 ``_pre_gap``      the input of the last global average pool (the "pre-GAP" feature map of Zen-NAS);
-``_trunk``        the longest ``nn.Sequential`` of blocks (NB201's ``cells``) whose input and block
-                  outputs are AZ-NAS's "layer features".
+Parts a space's network declares through :mod:`zcnas.protocols`: ``block_trunk()`` (the chain of
+blocks whose input and block outputs are AZ-NAS's "layer features") and ``thin_copy()`` (TE-NAS's
+1-channel, 1-cell network). A network without the protocol gets a recorded failure naming it.
 
 Shared passes kept on the context (``ctx.cached``; not part of :class:`ProxyContext.PASSES`):
 ``family:meco`` (serves ``meco`` and ``meco_opt``), ``family:az`` (the three AZ-NAS components).
@@ -24,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from zcnas.protocols import BlockTrunk, ThinCopy, require
 from zcnas.proxies.base import ProxyBatch, ProxyContext, is_weighted_layer, proxy
 
 # ---- helpers -------------------------------------------------------------------------------------
@@ -83,12 +85,13 @@ def _forward_pre_gap(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return feats[-1]
 
 
-def _trunk(model: nn.Module) -> nn.Sequential:
-    """The ``nn.Sequential`` with the most children (the chain of cells/blocks)."""
-    seqs = [m for m in model.modules() if isinstance(m, nn.Sequential) and len(m) >= 2]
-    if not seqs:
-        raise ValueError("no nn.Sequential chain of blocks to take layer features from")
-    return max(seqs, key=len)
+def _trunk(model: nn.Module, proxy_name: str) -> list[nn.Module]:
+    """The network's declared chain of blocks (:class:`zcnas.protocols.BlockTrunk`)."""
+    require(model, BlockTrunk, proxy_name)
+    trunk = list(model.block_trunk())
+    if len(trunk) < 2:
+        raise ValueError(f"block_trunk() of {type(model).__name__} has {len(trunk)} block(s); needs >= 2")
+    return trunk
 
 
 # ---- gradient saliencies (foresight definitions) -------------------------------------------------
@@ -358,14 +361,11 @@ def te_lr(ctx: ProxyContext, n_samples: int = 1000, n_batches: int = 3, resoluti
 
     As TE-NAS: Kaiming-normal fan-in init, train mode, the activation pattern of a sample is the
     sign of every ReLU output with a 4-D input, and the score is the number of distinct patterns.
-    The thin copy comes from the model's ``thin_copy()`` (NB201 networks have one): counted on the
+    The thin copy comes from the model's ``thin_copy()`` (:class:`zcnas.protocols.ThinCopy`): counted on the
     full-width network every sample falls in a region of its own and the count carries no signal.
     Differs from TE-NAS in the inputs: Gaussian noise here, CIFAR images resized to 3 x 3 there."""
-    thin = getattr(ctx.model, "thin_copy", None)
-    if thin is None:
-        raise ValueError(f"te_lr counts linear regions on the thin network of an architecture; "
-                         f"{type(ctx.model).__name__} has no thin_copy() (NB201 networks have one)")
-    m = thin().to(ctx.device).train()
+    require(ctx.model, ThinCopy, "te_lr (linear regions of the thin network)")
+    m = ctx.model.thin_copy().to(ctx.device).train()
     gen = ctx.generator(202)
     _init_(m, "kaiming_fanin", gen)
     rows = []
@@ -423,7 +423,7 @@ def _az_pass(ctx: ProxyContext, batch_size: int = 64) -> dict[str, float]:
     x = torch.randn((batch_size, *ctx.input_shape), generator=gen, device=ctx.device)
     if ctx.memory_format is not None and x.dim() == 4:
         x = x.contiguous(memory_format=ctx.memory_format)
-    trunk = _trunk(m)
+    trunk = _trunk(m, "AZ-NAS (layer features)")
     feats: list[torch.Tensor] = []
     handles = [trunk[0].register_forward_pre_hook(lambda _m, inp: feats.append(inp[0]))]
     handles += [blk.register_forward_hook(lambda _m, _i, out: feats.append(out)) for blk in trunk]

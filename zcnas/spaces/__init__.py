@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from zcnas.arch import install_formatter
 from zcnas.registry import Registry
-from zcnas.spaces.base import SearchSpace
+from zcnas.spaces.base import EnumerableSpace, SearchSpace, TrainingRecipe
 
 SPACES: Registry[type[SearchSpace]] = Registry("search space")
 _instances: dict[str, SearchSpace] = {}
@@ -15,6 +16,7 @@ def register_space(name: str, aliases: tuple[str, ...] = (), description: str = 
     def deco(cls: type[SearchSpace]) -> type[SearchSpace]:
         cls.name = name
         SPACES.add(name, cls, aliases, description=description)
+        install_formatter(name, lambda arch: get_space(name).format(arch))
         return cls
 
     return deco
@@ -34,4 +36,5 @@ def list_spaces(pattern: str = "*") -> list[str]:
 
 from zcnas.spaces import nb201  # noqa: E402,F401  (registers the built-in spaces)
 
-__all__ = ["SearchSpace", "get_space", "list_spaces", "register_space", "SPACES"]
+__all__ = ["EnumerableSpace", "SearchSpace", "TrainingRecipe", "get_space", "list_spaces", "register_space",
+           "SPACES"]

@@ -1,7 +1,7 @@
 """NAS-Bench-201 (Dong & Yang, ICLR 2020): a 4-node cell, 6 edges, 5 operations, 15,625 strings.
 
 String form: ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``; group ``j`` (1..3) lists the edges into node
-``j`` from nodes ``0..j-1``. ``Architecture.ops`` holds the six operations in that order.
+``j`` from nodes ``0..j-1``. ``Architecture.spec`` holds the six operations in that order.
 
 Indices are zcnas's own: the position in ``itertools.product(OPS, repeat=6)`` over the string
 order. Benchmark tables use their own index; records are keyed by the string, never by an index.
@@ -17,32 +17,44 @@ import numpy as np
 
 from zcnas.arch import Architecture
 from zcnas.errors import InputError, UnknownNameError, check_int
+from zcnas.graph import CellGraph, path_encoding
 from zcnas.spaces import register_space
-from zcnas.spaces.base import SearchSpace
+from zcnas.spaces.base import EnumerableSpace, TrainingRecipe, echo
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: (from_node, to_node) of each position of ``Architecture.ops``
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 #: the four input->output paths, as tuples of edge positions
 PATHS: tuple[tuple[int, ...], ...] = ((3,), (0, 4), (1, 5), (0, 2, 5))
-_PARAM_OPS = ("skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")  # non-zero ops
-_PATH_INDEX = {
-    seq: i
-    for i, seq in enumerate(
-        s for n in (1, 2, 3) for s in itertools.product(_PARAM_OPS, repeat=n)
-    )
-}
+#: short names of the operations (graph feature names)
+SHORT: tuple[str, ...] = ("none", "skip", "c1", "c3", "pool")
+CONVS = frozenset({"nor_conv_1x1", "nor_conv_3x3"})
+
+#: NB201's training recipe (Dong & Yang, ICLR 2020, Table/Sec. 2.3; xautodl's config)
+RECIPE = TrainingRecipe(lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4, batch_size=256, epochs=12,
+                        schedule="cosine", augment="crop_flip", crop_padding=4,
+                        source="NAS-Bench-201 (Dong & Yang, ICLR 2020): SGD Nesterov 0.9, lr 0.1 cosine to 0, "
+                               "wd 5e-4, batch 256, crop+flip; 12 or 200 epochs")
 
 
 @register_space("nb201", aliases=("nasbench201", "nas-bench-201", "nats-tss"),
                 description="NAS-Bench-201 / NATS-Bench topology space: 15,625 cells")
-class NB201Space(SearchSpace):
+class NB201Space(EnumerableSpace):
     """The NAS-Bench-201 cell search space."""
 
     ops = OPS
     edges = EDGES
     encodings = ("onehot", "adjacency", "path")
     n_edges = 6
+    default_dataset = "cifar10"
+    datasets = ("cifar10", "cifar100", "imagenet16-120")
+    default_proxies = "@zcnas_nb201"
+    default_aggregate = "mean_log_rank"
+    default_ranker_note = ("@zcnas_nb201 with mean_log_rank: Spearman 0.951 (C10) / 0.941 (C100) with 200-epoch "
+                           "accuracy on the half of NB201 it was not chosen on "
+                           "(experiments/results/proxy_family/)")
+    training_recipe = RECIPE
+    network_protocols = ("thin_copy", "block_trunk")
 
     # ---- strings ---------------------------------------------------------------------------------
     def parse(self, text: str) -> Architecture:
@@ -52,30 +64,30 @@ class NB201Space(SearchSpace):
         groups = s.split("+")
         if len(groups) != 3:
             raise InputError(
-                f"Malformed NB201 string {text!r}: expected 3 groups joined by '+' "
+                f"Malformed NB201 string {echo(text)}: expected 3 groups joined by '+' "
                 f"like '|nor_conv_3x3~0|+|none~0|skip_connect~1|+|...|...|...|', got {len(groups)}."
             )
         ops: list[str] = []
         for node, group in enumerate(groups, start=1):
             if not (group.startswith("|") and group.endswith("|")) or len(group) < 2:
-                raise InputError(f"Malformed NB201 string {text!r}: group {node} {group!r} must start and "
+                raise InputError(f"Malformed NB201 string {echo(text)}: group {node} {echo(group, 60)} must start and "
                                  f"end with '|'.")
             tokens = group[1:-1].split("|")
             if len(tokens) != node:
                 raise InputError(
-                    f"Malformed NB201 string {text!r}: group {node} {group!r} must have {node} edge(s), "
+                    f"Malformed NB201 string {echo(text)}: group {node} {echo(group, 60)} must have {node} edge(s), "
                     f"got {len(tokens)}."
                 )
             for src, tok in enumerate(tokens):
                 op, sep, inp = tok.partition("~")
                 if not sep or inp != str(src):
                     raise InputError(
-                        f"Malformed NB201 string {text!r}: bad token {tok!r} in group {node}; "
+                        f"Malformed NB201 string {echo(text)}: bad token {echo(tok, 60)} in group {node}; "
                         f"expected '<op>~{src}'."
                     )
                 if op not in OPS:
                     err = UnknownNameError("NB201 operation", op, OPS)
-                    raise InputError(f"Malformed NB201 string {text!r}: bad token {tok!r}. {err}")
+                    raise InputError(f"Malformed NB201 string {echo(text)}: bad token {echo(tok, 60)}. {err}")
                 ops.append(op)
         return Architecture(self.name, tuple(ops))
 
@@ -83,11 +95,17 @@ class NB201Space(SearchSpace):
         o = self._ops(arch)
         return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
 
+    def validate(self, arch: Architecture | str) -> Architecture:
+        a = self.coerce(arch)
+        self._ops(a)
+        return a
+
     def _ops(self, arch: Architecture | str) -> tuple[str, ...]:
         a = self.coerce(arch)
-        if len(a.ops) != 6 or any(op not in OPS for op in a.ops):
-            raise InputError(f"Not an NB201 architecture: ops {a.ops!r}; expected 6 of {OPS}.")
-        return a.ops
+        ops = a.spec
+        if not isinstance(ops, tuple) or len(ops) != 6 or any(op not in OPS for op in ops):
+            raise InputError(f"Not an NB201 architecture: ops {echo(ops)}; expected 6 of {OPS}.")
+        return ops
 
     # ---- enumeration -----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -135,6 +153,11 @@ class NB201Space(SearchSpace):
         return _canonical(self._ops(arch))
 
     # ---- encodings -------------------------------------------------------------------------------
+    def cell_graph(self, arch: Architecture | str) -> CellGraph:
+        """Nodes 0 (input) .. 3 (output), one operation per edge in string order."""
+        ops = self._ops(arch)
+        return _graph(ops)
+
     def encode(self, arch: Architecture | str, kind: str = "onehot") -> np.ndarray:
         """Encodings for learning.
 
@@ -154,25 +177,38 @@ class NB201Space(SearchSpace):
         if kind == "adjacency":
             return _adjacency(ops)
         if kind == "path":
-            v = np.zeros(len(_PATH_INDEX), dtype=np.float32)
-            for path in PATHS:
-                seq = tuple(ops[e] for e in path)
-                if "none" not in seq:
-                    v[_PATH_INDEX[seq]] += 1.0
-            return v
+            return path_encoding(_graph(ops), lengths=(1, 2, 3))
         raise UnknownNameError("NB201 encoding", kind, self.encodings)
 
     # ---- networks --------------------------------------------------------------------------------
-    def build(self, arch: Architecture | str, num_classes: int = 10, *, channels: int = 16,
-              cells_per_stage: int = 5):
+    def build(self, arch: Architecture | str, *, num_classes: int = 10,
+              input_shape: tuple[int, ...] = (3, 32, 32), channels: int = 16, cells_per_stage: int = 5):
         """The standard NB201 network for ``arch``: stem, 3 stages of ``cells_per_stage`` cells
         (``channels``, x2, x4) joined by residual reduction blocks, BN-ReLU, pooling, classifier.
-        Only the chosen operations are built (``none`` edges have no module)."""
+        Only the chosen operations are built (``none`` edges have no module). The network is
+        fully convolutional up to a global pool, so any ``input_shape`` (C, H, W) with H, W >= 4
+        works (32x32 for CIFAR, 16x16 for ImageNet16-120)."""
         from zcnas.spaces.nb201_net import NB201Network
 
         check_int("num_classes", num_classes, "NB201Space.build", minimum=1)
+        _check_shape(input_shape, "NB201Space.build")
         return NB201Network(self._ops(arch), num_classes=num_classes, channels=channels,
-                            cells_per_stage=cells_per_stage)
+                            cells_per_stage=cells_per_stage, in_channels=int(input_shape[0]))
+
+
+@cache
+def _graph(ops: tuple[str, ...]) -> CellGraph:
+    return CellGraph(n_nodes=4, edges=tuple((s, d, op) for (s, d), op in zip(EDGES, ops)),
+                     node_labels=(None,) * 4, inputs=(0,), output=3, vocab=OPS, short=SHORT,
+                     zero_ops=frozenset({"none"}), weighted_ops=CONVS, max_nodes=4)
+
+
+def _check_shape(shape: tuple[int, ...], owner: str) -> None:
+    ok = (isinstance(shape, tuple | list) and len(shape) == 3
+          and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape))
+    if not ok:
+        raise InputError(f"The 'input_shape' parameter of {owner} must be (channels, height, width) of "
+                         f"positive ints. Got {shape!r} instead.")
 
 
 @cache

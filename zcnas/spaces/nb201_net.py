@@ -74,11 +74,12 @@ class NB201Network(nn.Module):
     """Stem, 3 stages of cells joined by residual reductions, BN-ReLU, global pooling, linear."""
 
     def __init__(self, ops: tuple[str, ...], num_classes: int = 10, channels: int = 16,
-                 cells_per_stage: int = 5):
+                 cells_per_stage: int = 5, in_channels: int = 3):
         super().__init__()
         self.arch_ops = tuple(ops)
+        self.in_channels = in_channels
         c = channels
-        self.stem = nn.Sequential(nn.Conv2d(3, c, 3, padding=1, bias=False), nn.BatchNorm2d(c))
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, c, 3, padding=1, bias=False), nn.BatchNorm2d(c))
         layers: list[nn.Module] = []
         c_prev = c
         for stage, c_cur in enumerate((c, 2 * c, 4 * c)):
@@ -91,11 +92,17 @@ class NB201Network(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_prev, num_classes)
 
+    # ---- zcnas.protocols ---------------------------------------------------------------------------
     def thin_copy(self, channels: int = 1, cells_per_stage: int = 1) -> NB201Network:
-        """A new network of the same cell with ``channels`` channels and ``cells_per_stage``
-        cells per stage (TE-NAS counts linear regions on the 1-channel, 1-cell network)."""
+        """:class:`zcnas.protocols.ThinCopy`: a new network of the same cell with ``channels``
+        channels and ``cells_per_stage`` cells per stage (TE-NAS counts linear regions on the
+        1-channel, 1-cell network)."""
         return NB201Network(self.arch_ops, num_classes=self.classifier.out_features, channels=channels,
-                            cells_per_stage=cells_per_stage)
+                            cells_per_stage=cells_per_stage, in_channels=self.in_channels)
+
+    def block_trunk(self) -> nn.Sequential:
+        """:class:`zcnas.protocols.BlockTrunk`: the cells and reduction blocks, in order."""
+        return self.cells
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.lastact(self.cells(self.stem(x)))

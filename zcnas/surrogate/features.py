@@ -201,7 +201,7 @@ class FeatureSpec:
         if self.encodings or self.graph:
             rows = []
             for a in archs:
-                ops = space.coerce(a).ops
+                ops = space.coerce(a).spec
                 rows.append(_arch_features(self.space, ops, self.encodings, self.graph))
             blocks.append(np.asarray(rows, dtype=np.float64).reshape(len(archs), -1))
         if self.proxies:
