@@ -53,14 +53,24 @@ class Metric:
     aggregation: str
     unit: str
     doc: str
+    #: direction of the metric as stored (every accuracy: True; a loss or error stored as is: False)
+    higher_is_better: bool = True
+    #: the search space whose architectures the metric describes (None: any)
+    space: str | None = None
 
 
 METRICS: Registry[Metric] = Registry("metric")
 
 
-def _metric(name: str, dataset: str | None, split: str, epochs: int, aggregation: str, doc: str,
-            unit: str = "%") -> None:
-    METRICS.add(name, Metric(name, dataset, split, epochs, aggregation, unit, doc))
+def register_metric(name: str, dataset: str | None, split: str, epochs: int, aggregation: str, doc: str,
+                    unit: str = "%", *, higher_is_better: bool = True, space: str | None = None) -> Metric:
+    """Declare a ground-truth metric (name, dataset, split, epochs, aggregation, unit, direction)."""
+    m = Metric(name, dataset, split, epochs, aggregation, unit, doc, higher_is_better, space)
+    METRICS.add(name, m)
+    return m
+
+
+_metric = register_metric
 
 
 _metric("c10_test_200ep", "cifar10", "ori-test", 200, "seed-mean",
@@ -131,11 +141,26 @@ def register_importer(name: str, *, description: str, default: str | None, produ
     return deco
 
 
+def _discover() -> None:
+    """Import the benchmark importer modules beside this one (``importers_<space>.py``; each
+    registers its importers with :func:`register_importer`)."""
+    import importlib
+    import pkgutil
+
+    import zcnas.records as pkg
+
+    for m in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if m.name.startswith("importers_"):
+            importlib.import_module(f"zcnas.records.{m.name}")
+
+
 def get_importer(name: str) -> Callable[..., Imported]:
+    _discover()
     return IMPORTERS.get(name)
 
 
 def list_importers(pattern: str = "*") -> pd.DataFrame:
+    _discover()
     rows = []
     for n in IMPORTERS.names(pattern):
         e = IMPORTERS.entry(n)

@@ -34,7 +34,18 @@ def list_spaces(pattern: str = "*") -> list[str]:
     return SPACES.names(pattern)
 
 
-from zcnas.spaces import nb201  # noqa: E402,F401  (registers the built-in spaces)
+def _discover() -> None:
+    """Import every space module of this package (each registers itself): a new space is a new
+    file ``zcnas/spaces/<name>.py``; its network module is ``<name>_net.py`` (imported on build)."""
+    import importlib
+    import pkgutil
+
+    for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if m.name != "base" and not m.name.startswith("_") and not m.name.endswith("_net"):
+            importlib.import_module(f"{__name__}.{m.name}")
+
+
+_discover()
 
 __all__ = ["EnumerableSpace", "SearchSpace", "TrainingRecipe", "get_space", "list_spaces", "register_space",
            "SPACES"]
