@@ -14,14 +14,14 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from zcnas.cli import main
 from zcnas.errors import DataError, InputError, UnknownNameError
 from zcnas.spaces import get_space
-from zcnas.surrogate import FeatureSpec, XGBSurrogate, graph_feature_names, nb201_graph_features
+from zcnas.surrogate import FeatureSpec, XGBSurrogate
 
 SPACE = get_space("nb201")
-FAST = dict(n_estimators=30, learning_rate=0.2, max_depth=3, n_jobs=1)
+FAST = dict(space="nb201", n_estimators=30, learning_rate=0.2, max_depth=3, n_jobs=1)
 
 
 def _graf(arch: str) -> dict[str, float]:
-    return dict(zip(graph_feature_names(), nb201_graph_features(SPACE.parse(arch).spec)))
+    return dict(zip(SPACE.graph_feature_names(), SPACE.graph_features(arch)))
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +30,8 @@ def records() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     idx = rng.choice(len(SPACE), size=120, replace=False)
     archs = [SPACE.format(SPACE.at(int(i))) for i in idx]
-    g = np.array([nb201_graph_features(SPACE.parse(a).spec) for a in archs])
-    names = graph_feature_names()
+    g = np.array([SPACE.graph_features(a) for a in archs])
+    names = SPACE.graph_feature_names()
     conv = g[:, names.index("eff_count_c3")] * 2 + g[:, names.index("eff_count_c1")]
     acc = 60 + 5 * conv + 10 * g[:, names.index("reachable")] + rng.normal(0, 1, len(archs))
     jacov = acc + rng.normal(0, 3, len(archs))
@@ -77,27 +77,27 @@ def test_graph_features_chain_and_dead_edges():
 
 def test_feature_spec_shapes_and_round_trip(records):
     archs = records["arch"].tolist()[:5]
-    assert FeatureSpec(encodings=("onehot",), graph=False).transform(archs).shape == (5, 30)
-    assert FeatureSpec(encodings=("adjacency", "path"), graph=False).transform(archs).shape == (5, 58 + 84)
-    spec = FeatureSpec(encodings=("onehot",), graph=True, proxies=("jacov", "nwot"))
+    assert FeatureSpec("nb201", encodings=("onehot",), graph=False).transform(archs).shape == (5, 30)
+    assert FeatureSpec("nb201", encodings=("adjacency", "path"), graph=False).transform(archs).shape == (5, 58 + 84)
+    spec = FeatureSpec("nb201", encodings=("onehot",), graph=True, proxies=("jacov", "nwot"))
     X = spec.transform(archs, records.iloc[:5])
-    assert X.shape == (5, 30 + len(graph_feature_names()) + 2) == (5, spec.n_features)
+    assert X.shape == (5, 30 + len(SPACE.graph_feature_names()) + 2) == (5, spec.n_features)
     assert FeatureSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
-    assert FeatureSpec.parse("onehot,graf,proxies:jacov,nwot") == spec
+    assert FeatureSpec.parse("onehot,graf,proxies:jacov,nwot", "nb201") == spec
     assert spec.describe() == "onehot,graf,proxies:jacov,nwot"
 
 
 def test_feature_spec_rejects_bad_values():
     with pytest.raises(UnknownNameError, match="Did you mean 'onehot'"):
-        FeatureSpec(encodings=("onehto",))
+        FeatureSpec("nb201", encodings=("onehto",))
     with pytest.raises(InputError, match="proxy_transform"):
-        FeatureSpec(proxy_transform="rank")
+        FeatureSpec("nb201", proxy_transform="rank")
     with pytest.raises(InputError, match="at least one"):
-        FeatureSpec(encodings=(), graph=False)
+        FeatureSpec("nb201", encodings=(), graph=False)
 
 
 def test_missing_proxies_become_nan_and_aliases_match(records):
-    spec = FeatureSpec(encodings=(), graph=False, proxies=("jacob_cov", "naswot"), proxy_transform="log")
+    spec = FeatureSpec("nb201", encodings=(), graph=False, proxies=("jacob_cov", "naswot"), proxy_transform="log")
     X = spec.transform(records["arch"], records)  # columns are called jacov / nwot
     assert np.isnan(X[:7, 0]).all() and np.isfinite(X[7:, 0]).all()
     assert np.isnan(X[7:12, 1]).all()
@@ -108,10 +108,10 @@ def test_missing_proxies_become_nan_and_aliases_match(records):
 def test_proxy_values_beyond_float32_get_a_clear_error_and_log_fixes_them(records):
     """synflow in float64 reaches 1e40 on large NB201 nets; XGBoost's float32 would see inf."""
     huge = records.assign(synflow=np.geomspace(1.0, 1e45, len(records)))
-    model = XGBSurrogate(features=FeatureSpec(encodings=(), graph=False, proxies=("synflow",)), n_estimators=5)
+    model = XGBSurrogate(features=FeatureSpec("nb201", encodings=(), graph=False, proxies=("synflow",)), n_estimators=5)
     with pytest.raises(InputError, match=r"\['synflow'\] hold values beyond float32.*proxy_transform='log'"):
         model.fit(huge, huge["val_acc"])
-    logged = FeatureSpec(encodings=(), graph=False, proxies=("synflow",), proxy_transform="log")
+    logged = FeatureSpec("nb201", encodings=(), graph=False, proxies=("synflow",), proxy_transform="log")
     X = logged.transform(huge["arch"], huge)
     assert np.isfinite(X).all() and (np.diff(X[:, 0]) > 0).all()  # order kept
     XGBSurrogate(features=logged, n_estimators=5).fit(huge, huge["val_acc"])
@@ -319,3 +319,15 @@ def test_cli_on_record_store_saves_predictions(records, tmp_path, capsys):
         saved = s.frame("predictions")
     assert len(saved) == 120 and set(saved["target"]) == {"val_acc"} and set(saved["run_key"]) == {"sur1"}
     assert (saved["std"] >= 0).all()
+
+
+def test_proxy_frame_is_matched_by_architecture_not_position(records):
+    """A frame indexed by strings in another order gives each architecture its own values."""
+    archs = records["arch"].tolist()[20:23]  # rows without missing values
+    frame = records.set_index("arch").loc[archs[::-1], ["jacov", "nwot"]]  # [z, y, x], same length
+    spec = FeatureSpec("nb201", encodings=(), graph=False, proxies=("jacov",), proxy_transform="log")
+    X = spec.transform(archs, frame)
+    want = records.set_index("arch").loc[archs, "jacov"].to_numpy()
+    assert np.allclose(X[:, 0], np.sign(want) * np.log1p(np.abs(want)), equal_nan=True)
+    with pytest.raises(DataError, match="not indexed by architecture"):
+        spec.transform(archs, frame.reset_index(drop=True).iloc[:2])

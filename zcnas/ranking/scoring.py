@@ -29,16 +29,19 @@ def arch_seed(seed: int, arch: str) -> int:
     return int.from_bytes(digest, "little") & (2**63 - 1)
 
 
-def build_seeded(space_name: str, arch: Architecture | str, num_classes: int, seed: int, device=None):
+def build_seeded(space_name: str, arch: Architecture | str, num_classes: int, seed: int, device=None, *,
+                 input_shape: tuple[int, ...] | None = None, **build_options: Any):
     """Build ``arch`` with PyTorch's default init drawn from a per-architecture seed, without
-    touching the caller's global RNG state."""
+    touching the caller's global RNG state. ``input_shape`` defaults to the space's shape for
+    its default dataset; ``build_options`` go to the space's ``build`` (e.g. a task)."""
     import torch
 
     space = get_space(space_name)
     a = space.coerce(arch)
+    shape = tuple(input_shape) if input_shape else space.input_shape(space.default_dataset)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(arch_seed(seed, space.format(a)))
-        model = space.build(a, num_classes=num_classes)
+        model = space.build(a, num_classes=num_classes, input_shape=shape, **build_options)
     return model.to(device) if device is not None else model
 
 
@@ -46,7 +49,8 @@ def build_seeded(space_name: str, arch: Architecture | str, num_classes: int, se
 class ScoringConfig:
     """Everything that determines a score besides the architecture and the proxy."""
 
-    space: str = "nb201"
+    #: search space name ("" = the default space)
+    space: str = ""
     dataset: str = "digits"
     data_dir: str | None = None
     batch_size: int = 64
@@ -61,16 +65,29 @@ class ScoringConfig:
     #: oneDNN) or "contiguous" (NCHW, the reference layout); ranks agree (Spearman >= 0.9998 on 200 nets)
     memory_format: str = "channels_last"
     extra: dict[str, Any] = field(default_factory=dict)
+    #: (C, H, W) of the network input: the batch's shape, else the space's shape for the dataset
+    input_shape: tuple[int, ...] | None = None
+    #: options of the space's ``build`` (e.g. TNB101's task); part of the run key when given
+    build_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         from zcnas.proxies.base import _memory_format
 
         _memory_format(self.memory_format)  # a bad name fails here, naming the choices
+        check_int("batch_size", self.batch_size, "ScoringConfig", minimum=1)
+        check_int("seed", self.seed, "ScoringConfig", minimum=0)
+        object.__setattr__(self, "space", get_space(self.space).name)
+        if self.input_shape is not None:
+            object.__setattr__(self, "input_shape", tuple(int(v) for v in self.input_shape))
 
+    def resolved_input_shape(self) -> tuple[int, ...]:
+        return self.input_shape or get_space(self.space).input_shape(self.dataset)
     def run_key(self) -> str:
         key = {"v": SCORING_VERSION, "space": self.space, "dataset": self.dataset,
                "batch_size": self.batch_size, "seed": self.seed, "sampling": self.sampling,
                "dedupe": self.dedupe, "batch": self.batch_sha1, **self.extra}
+        if self.build_options:
+            key["build"] = self.build_options
         if self.memory_format not in ("contiguous", "keep"):  # NCHW keys predate the option
             key["memory_format"] = self.memory_format
         return "score:" + hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -90,20 +107,26 @@ def load_batch(config: ScoringConfig):
     h = hashlib.sha1(batch.inputs.numpy().tobytes())
     if batch.targets is not None:
         h.update(batch.targets.numpy().tobytes())
-    cfg = dataclasses.replace(config, batch_sha1=h.hexdigest()[:16], num_classes=batch.num_classes)
+    cfg = dataclasses.replace(config, batch_sha1=h.hexdigest()[:16], num_classes=batch.num_classes,
+                              input_shape=tuple(batch.inputs.shape[1:]))
     return batch, cfg
 
 
-def class_representatives(space_name: str) -> dict[str, str]:
-    """Function class -> representative string (the smallest string of the class in the space)."""
+def group_by_class(space_name: str, strings: Sequence[str], prefer: Iterable[str] = ()) -> dict[str, list[str]]:
+    """Candidates grouped by function class (the space's ``canonical``): representative -> members.
+
+    The representative is a member in ``prefer`` (already scored) when there is one, else the
+    smallest string of the class among the candidates. The space is never enumerated."""
     space = get_space(space_name)
-    reps: dict[str, str] = {}
-    for a in space.enumerate():
-        s = space.format(a)
-        c = space.canonical(a)
-        if c not in reps or s < reps[c]:
-            reps[c] = s
-    return reps
+    preferred = set(prefer)
+    classes: dict[str, list[str]] = {}
+    for s in strings:
+        classes.setdefault(space.canonical(s), []).append(s)
+    groups: dict[str, list[str]] = {}
+    for members in classes.values():
+        done = sorted(m for m in members if m in preferred)
+        groups[done[0] if done else min(members)] = members
+    return groups
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -122,9 +145,11 @@ def _score_task(item: tuple[str, list[str]], payload: tuple) -> dict:
     rep, compute = item
     config, batch, share, raise_errors = payload
     device = torch.device(config.device)
-    model = build_seeded(config.space, rep, config.num_classes, config.seed, device)
+    shape = config.resolved_input_shape()
+    model = build_seeded(config.space, rep, config.num_classes, config.seed, device, input_shape=shape,
+                         **config.build_options)
     return score_model(model, batch, compute, seed=config.seed, raise_errors=raise_errors, share=share,
-                       input_shape=(3, 32, 32), memory_format=config.memory_format)
+                       input_shape=shape, memory_format=config.memory_format)
 
 
 def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[str],
@@ -171,10 +196,9 @@ def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[s
     # flops) differ within a function class and are scored for every string
     per_string = [n for n in names if n in per_string_names]
     if config.dedupe and len(per_string) < len(names):
-        reps = class_representatives(config.space)
-        groups: dict[str, list[str]] = {}
-        for s in strings:
-            groups.setdefault(reps[space.canonical(s)], []).append(s)
+        shared_names = [n for n in names if n not in per_string_names]
+        scored = {a for a in strings if all((a, n) in done for n in shared_names)}
+        groups = group_by_class(config.space, strings, prefer=scored)
         if per_string:
             shared = [n for n in names if n not in per_string]
             first = score_architectures(strings, shared, config, store=store, batch=batch, progress=progress,

@@ -10,10 +10,18 @@ SPACES: Registry[type[SearchSpace]] = Registry("search space")
 _instances: dict[str, SearchSpace] = {}
 
 
-def register_space(name: str, aliases: tuple[str, ...] = (), description: str = ""):
-    """Class decorator that registers a :class:`SearchSpace` subclass."""
+_default: list[str] = []
+
+
+def register_space(name: str, aliases: tuple[str, ...] = (), description: str = "", *, default: bool = False):
+    """Class decorator that registers a :class:`SearchSpace` subclass. ``default=True`` makes it
+    the space used when none is named (one space only)."""
 
     def deco(cls: type[SearchSpace]) -> type[SearchSpace]:
+        if default:
+            if _default:
+                raise ValueError(f"default space already registered: {_default[0]!r}")
+            _default.append(name)
         cls.name = name
         SPACES.add(name, cls, aliases, description=description)
         install_formatter(name, lambda arch: get_space(name).format(arch))
@@ -22,9 +30,15 @@ def register_space(name: str, aliases: tuple[str, ...] = (), description: str = 
     return deco
 
 
-def get_space(name: str) -> SearchSpace:
-    """The (shared, stateless) instance of the space called ``name`` or one of its aliases."""
-    canonical = SPACES.resolve(name)
+def default_space() -> str:
+    """The name of the space used when none is given (declared by its module)."""
+    return _default[0]
+
+
+def get_space(name: str | None = None) -> SearchSpace:
+    """The (shared, stateless) instance of the space called ``name`` or one of its aliases
+    (``None``: the default space)."""
+    canonical = SPACES.resolve(name or default_space())
     if canonical not in _instances:
         _instances[canonical] = SPACES.get(canonical)()
     return _instances[canonical]
@@ -47,5 +61,5 @@ def _discover() -> None:
 
 _discover()
 
-__all__ = ["EnumerableSpace", "SearchSpace", "TrainingRecipe", "get_space", "list_spaces", "register_space",
-           "SPACES"]
+__all__ = ["EnumerableSpace", "SearchSpace", "TrainingRecipe", "default_space", "get_space", "list_spaces",
+           "register_space", "SPACES"]

@@ -189,6 +189,15 @@ class SearchSpace(ABC):
         return kind
 
     # ---- networks --------------------------------------------------------------------------------
+    #: (C, H, W) of the benchmark's inputs per dataset / task; others get ``default_input_shape``
+    input_shapes: dict[str, tuple[int, int, int]] = {}
+    default_input_shape: tuple[int, int, int] = (3, 32, 32)
+
+    def input_shape(self, dataset: str | None = None) -> tuple[int, int, int]:
+        """The input shape the space's benchmark uses for ``dataset`` (a batch's own shape wins
+        when images are loaded)."""
+        return self.input_shapes.get(dataset or self.default_dataset, self.default_input_shape)
+
     @abstractmethod
     def build(self, arch: Architecture, *, num_classes: int = 10,
               input_shape: tuple[int, ...] = (3, 32, 32), **options: Any) -> nn.Module:

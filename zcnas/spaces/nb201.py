@@ -38,7 +38,7 @@ RECIPE = TrainingRecipe(lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4, 
 
 
 @register_space("nb201", aliases=("nasbench201", "nas-bench-201", "nats-tss"),
-                description="NAS-Bench-201 / NATS-Bench topology space: 15,625 cells")
+                description="NAS-Bench-201 / NATS-Bench topology space: 15,625 cells", default=True)
 class NB201Space(EnumerableSpace):
     """The NAS-Bench-201 cell search space."""
 
@@ -55,6 +55,7 @@ class NB201Space(EnumerableSpace):
                            "(experiments/results/proxy_family/)")
     training_recipe = RECIPE
     network_protocols = ("thin_copy", "block_trunk")
+    input_shapes = {"imagenet16-120": (3, 16, 16), "ImageNet16-120": (3, 16, 16)}
 
     # ---- strings ---------------------------------------------------------------------------------
     def parse(self, text: str) -> Architecture:

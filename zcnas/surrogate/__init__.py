@@ -1,10 +1,11 @@
 """Surrogate models that predict benchmark metrics from architecture features (no torch).
 
 ``XGBSurrogate`` follows the scikit-learn estimator contract; ``FeatureSpec`` says which features
-(space encodings, GRAF-style graph features, proxy columns) a model uses and is saved with it.
+(space encodings, GRAF-style graph features of the space's cell graph, proxy columns) a model uses
+and is saved with it.
 """
 
-from zcnas.surrogate.features import FeatureSpec, graph_feature_names, nb201_graph_features
+from zcnas.surrogate.features import FeatureSpec
 from zcnas.surrogate.model import XGBSurrogate
 
-__all__ = ["FeatureSpec", "XGBSurrogate", "graph_feature_names", "nb201_graph_features"]
+__all__ = ["FeatureSpec", "XGBSurrogate"]

@@ -6,24 +6,14 @@ command-line form; :meth:`FeatureSpec.transform` turns architecture strings (and
 proxy columns) into a float matrix in which missing proxy values are ``NaN`` (XGBoost learns a
 default direction for them).
 
-The graph features follow the idea of GRAF (Kadlecova et al., ICML 2024: "Surprisingly strong
-performance prediction with neural graph features"): simple, interpretable counts on the cell
-graph. For NB201 (nodes 0..3, one operation per edge) they are
-
-- operation counts, over all edges and over the *effective* edges (those on some input->output
-  path that avoids ``none``);
-- for every non-empty subset of the four non-zero operations: the number of input->output paths
-  that use only operations of the subset, the shortest (4 when there is none) and longest such
-  path, the largest number of the subset's operations on one live input->output path, and the
-  in-degree of the output node and out-degree of the input node counting the subset's operations;
-- in- and out-degree of each node counting only non-``none`` edges;
-- whether the output is reachable from the input, the longest input->output path (edges) and the
-  largest number of convolutions on one input->output path.
+The graph features are GRAF-style counts (Kadlecova et al., ICML 2024: "Surprisingly strong
+performance prediction with neural graph features") read from the space's ``cell_graph``: the same
+definition for every space (:func:`zcnas.graph.graph_features`); NB201's values are those of the
+first release.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -31,7 +21,6 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from zcnas.arch import Architecture
 from zcnas.errors import DataError, InputError, UnknownNameError
 from zcnas.spaces import get_space
 
@@ -40,13 +29,6 @@ MISSING_SENTINEL = -1e8
 PROXY_TRANSFORMS = (None, "log")
 #: names other tools use for the same proxy; matched in both directions when looking up columns
 PROXY_ALIASES = {"jacov": "jacob_cov", "nwot": "naswot"}
-
-_NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-_NB201_LIVE = _NB201_OPS[1:]
-_NB201_SHORT = {"none": "none", "skip_connect": "skip", "nor_conv_1x1": "c1", "nor_conv_3x3": "c3",
-                "avg_pool_3x3": "pool"}
-_CONVS = ("nor_conv_1x1", "nor_conv_3x3")
-
 
 def _proxy_alternatives(name: str) -> list[str]:
     alts = [name]
@@ -62,14 +44,14 @@ def _proxy_alternatives(name: str) -> list[str]:
 class FeatureSpec:
     """Which features a surrogate uses. Frozen; round-trips through :meth:`to_dict`/:meth:`from_dict`.
 
-    ``encodings`` are names accepted by the space's ``encode`` (NB201: onehot, adjacency, path);
-    ``graph`` adds the GRAF-style graph features; ``proxies`` are column names looked up in the
+    ``encodings`` are names accepted by the space's ``encode`` (its ``encodings``); ``graph``
+    adds the GRAF-style graph features of the space's ``cell_graph``; ``proxies`` are column names looked up in the
     proxy frame (aliases such as ``jacov``/``jacob_cov`` are matched both ways);
     ``proxy_transform`` is ``None`` or ``"log"`` (signed ``log1p``; trees do not need it, linear
     heads do).
     """
 
-    space: str = "nb201"
+    space: str
     encodings: tuple[str, ...] = ("onehot",)
     graph: bool = True
     proxies: tuple[str, ...] = ()
@@ -85,9 +67,6 @@ class FeatureSpec:
         for e in self.encodings:
             if e not in space.encodings:
                 raise UnknownNameError(f"{space.name} encoding", e, space.encodings)
-        if self.graph and space.name != "nb201":
-            raise InputError(f"Graph features are implemented for nb201 only, not {space.name!r}; "
-                             f"pass graph=False.")
         if self.proxy_transform not in PROXY_TRANSFORMS:
             raise InputError(f"The 'proxy_transform' parameter of FeatureSpec must be one of "
                              f"{PROXY_TRANSFORMS}. Got {self.proxy_transform!r} instead.")
@@ -98,7 +77,7 @@ class FeatureSpec:
 
     # ---- construction ----------------------------------------------------------------------------
     @classmethod
-    def parse(cls, text: str, space: str = "nb201", proxy_transform: str | None = None) -> FeatureSpec:
+    def parse(cls, text: str, space: str, proxy_transform: str | None = None) -> FeatureSpec:
         """Read ``"onehot,graf,proxies:jacov,nwot"``: encoding names, ``graf`` (or ``graph``) and
         ``proxies:`` followed by proxy names (everything after ``proxies:`` is a proxy name)."""
         encodings: list[str] = []
@@ -149,10 +128,10 @@ class FeatureSpec:
         if not self._names:
             names: list[str] = []
             for e in self.encodings:
-                n = len(get_space(self.space).encode(_first_arch(self.space), e))
+                n = len(get_space(self.space).encode(get_space(self.space).example(), e))
                 names += [f"{e}_{i}" for i in range(n)]
             if self.graph:
-                names += list(graph_feature_names())
+                names += list(get_space(self.space).graph_feature_names())
             names += [f"proxy_{p}" for p in self.proxies]
             object.__setattr__(self, "_names", tuple(names))
         return self._names
@@ -163,9 +142,9 @@ class FeatureSpec:
         sp = get_space(self.space)
         groups: list[str] = []
         for e in self.encodings:
-            groups += [e] * len(sp.encode(_first_arch(self.space), e))
+            groups += [e] * len(sp.encode(sp.example(), e))
         if self.graph:
-            groups += ["graph"] * len(graph_feature_names())
+            groups += ["graph"] * len(sp.graph_feature_names())
         groups += ["proxies"] * len(self.proxies)
         return tuple(groups)
 
@@ -201,17 +180,14 @@ class FeatureSpec:
         if self.encodings or self.graph:
             rows = []
             for a in archs:
-                ops = space.coerce(a).spec
-                rows.append(_arch_features(self.space, ops, self.encodings, self.graph))
+                rows.append(_arch_features(self.space, space.coerce(a), self.encodings, self.graph))
             blocks.append(np.asarray(rows, dtype=np.float64).reshape(len(archs), -1))
         if self.proxies:
             if proxy_frame is None:
                 raise DataError(f"model expects proxy columns {list(self.proxies)} but no proxy data was "
                                 f"given.")
             mapping = self.resolve_proxy_columns(proxy_frame.columns)
-            frame = proxy_frame
-            if len(frame) != len(archs):
-                frame = frame.reindex(archs)  # indexed by arch string
+            frame = _align(proxy_frame, archs, space)
             vals = np.column_stack([pd.to_numeric(frame[mapping[p]], errors="coerce").to_numpy(np.float64)
                                     for p in self.proxies])
             vals[~np.isfinite(vals) | (vals <= MISSING_SENTINEL)] = np.nan
@@ -230,64 +206,27 @@ class FeatureSpec:
         return X
 
 
-def _first_arch(space: str):
-    return next(iter(get_space(space).enumerate()))
+def _align(frame: pd.DataFrame, archs: list, space) -> pd.DataFrame:
+    """Rows of ``frame`` for ``archs``: by the architecture strings when the frame is indexed by
+    them (or has an ``arch`` column), by position only when its index is a plain range."""
+    keys = [space.key(a) for a in archs]
+    if "arch" in frame.columns:
+        frame = frame.set_index("arch")
+    idx = frame.index
+    if isinstance(idx, pd.RangeIndex) or (idx.dtype.kind in "iu" and not any(isinstance(k, str) for k in idx[:1])):
+        if len(frame) != len(archs):
+            raise DataError(f"proxy data has {len(frame)} rows for {len(archs)} architectures and is not indexed "
+                            f"by architecture string; index it by the strings or pass one row per architecture.")
+        return frame
+    if idx.has_duplicates:
+        raise DataError("proxy data lists an architecture twice; give one row per architecture.")
+    return frame.reindex(keys)
 
 
 @lru_cache(maxsize=65536)
-def _arch_features(space: str, ops: tuple[str, ...], encodings: tuple[str, ...], graph: bool) -> tuple:
+def _arch_features(space: str, arch, encodings: tuple[str, ...], graph: bool) -> tuple:
     sp = get_space(space)
-    arch = Architecture(space, ops)
     parts = [sp.encode(arch, e) for e in encodings]
     if graph:
-        parts.append(nb201_graph_features(ops))
+        parts.append(sp.graph_features(arch))
     return tuple(np.concatenate(parts).tolist()) if parts else ()
-
-
-# ---- GRAF-style graph features for NB201 -----------------------------------------------------------
-_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
-_PATHS = ((3,), (0, 4), (1, 5), (0, 2, 5))  # the four input->output paths as edge positions
-_NO_PATH = 4  # shortest-path value when there is no path: longer than any real path (3 edges)
-_SUBSETS = tuple(s for n in range(1, 5) for s in itertools.combinations(_NB201_LIVE, n))
-
-
-@lru_cache(maxsize=1)
-def graph_feature_names() -> tuple[str, ...]:
-    names = [f"count_{_NB201_SHORT[o]}" for o in _NB201_OPS]
-    names += [f"eff_count_{_NB201_SHORT[o]}" for o in _NB201_LIVE]
-    for s in _SUBSETS:
-        tag = "+".join(_NB201_SHORT[o] for o in s)
-        names += [f"paths[{tag}]", f"minlen[{tag}]", f"maxlen[{tag}]", f"maxon[{tag}]",
-                  f"out_indeg[{tag}]", f"in_outdeg[{tag}]"]
-        names += [f"{d}_{n}[{tag}]" for n in (1, 2) for d in ("indeg", "outdeg")]
-    names += [f"indeg_{n}" for n in (1, 2, 3)] + [f"outdeg_{n}" for n in (0, 1, 2)]
-    names += ["reachable", "depth", "conv_depth", "n_live_paths"]
-    return tuple(names)
-
-
-def nb201_graph_features(ops: Sequence[str]) -> np.ndarray:
-    """GRAF-style features of one NB201 cell given its six operations in string order."""
-    ops = tuple(ops)
-    if len(ops) != 6 or any(o not in _NB201_OPS for o in ops):
-        raise InputError(f"Not an NB201 cell: ops {ops!r}; expected 6 of {_NB201_OPS}.")
-    f: list[float] = [float(ops.count(o)) for o in _NB201_OPS]
-    live_paths = [p for p in _PATHS if all(ops[e] != "none" for e in p)]
-    effective = {e for p in live_paths for e in p}
-    f += [float(sum(1 for e in effective if ops[e] == o)) for o in _NB201_LIVE]
-    for s in _SUBSETS:
-        ok = [p for p in _PATHS if all(ops[e] in s for e in p)]
-        lens = [len(p) for p in ok]
-        f += [float(len(ok)), float(min(lens) if lens else _NO_PATH), float(max(lens) if lens else 0),
-              float(max((sum(ops[e] in s for e in p) for p in live_paths), default=0)),
-              float(sum(ops[e] in s for e, (_, d) in enumerate(_EDGES) if d == 3)),
-              float(sum(ops[e] in s for e, (a, _) in enumerate(_EDGES) if a == 0))]
-        for n in (1, 2):
-            f += [float(sum(ops[e] in s for e, (_, d) in enumerate(_EDGES) if d == n)),
-                  float(sum(ops[e] in s for e, (a, _) in enumerate(_EDGES) if a == n))]
-    live = [ops[e] != "none" for e in range(6)]
-    f += [float(sum(live[e] for e, (_, d) in enumerate(_EDGES) if d == n)) for n in (1, 2, 3)]
-    f += [float(sum(live[e] for e, (a, _) in enumerate(_EDGES) if a == n)) for n in (0, 1, 2)]
-    depth = max((len(p) for p in live_paths), default=0)
-    conv_depth = max((sum(ops[e] in _CONVS for e in p) for p in live_paths), default=0)
-    f += [float(bool(live_paths)), float(depth), float(conv_depth), float(len(live_paths))]
-    return np.asarray(f, dtype=np.float64)

@@ -109,7 +109,7 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
     random_state : seed of every random choice; n_jobs : XGBoost threads.
     """
 
-    def __init__(self, *, features: FeatureSpec | dict | str = "onehot,graf", space: str = "nb201",
+    def __init__(self, *, features: FeatureSpec | dict | str = "onehot,graf", space: str | None = None,
                  target: str | None = None, objective: str = "reg:squarederror",
                  target_transform: str | None = "log_gap", n_estimators: int = 1000,
                  learning_rate: float = 0.03, max_depth: int = 5, min_child_weight: float = 2.0,
@@ -146,6 +146,9 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
         if isinstance(f, dict):
             return FeatureSpec.from_dict(f)
         if isinstance(f, str):
+            if self.space is None:
+                raise InputError(f"The 'space' parameter of XGBSurrogate is needed when 'features' is a string "
+                                 f"({f!r}); pass space='nb201' (or another space of zcnas.list_spaces()).")
             return FeatureSpec.parse(f, space=self.space)
         raise InputError(f"The 'features' parameter of XGBSurrogate must be a FeatureSpec, dict or str. "
                          f"Got {f!r} instead.")
