@@ -7,8 +7,13 @@ Datasets are registered by name (``list_datasets()``):
   ``test_batch``, ``batches.meta``; ``cifar-100-python/`` with ``train``, ``test``, ``meta``). Pass
   the folder itself or its parent. The shared benchmark layout of real CIFAR images
   (``cifar10_train_batches_first1017_each.npz`` / ``cifar10_test_batch_first1017.npz``;
-  ``cifar100_train_first744.npz``) is read too. Without ``data_dir`` they fall back to
-  ``$ZCNAS_DATA/images/cifar10-partial-real`` (``cifar100-partial-real``) when that variable is set.
+  ``cifar100_train_first744.npz``) is read too. Without ``data_dir`` they are looked for in the
+  download folder (:func:`default_data_dir`), then in ``$ZCNAS_DATA/images/cifar10-partial-real``
+  (``cifar100-partial-real``) when that variable is set. ``download=True`` (:func:`download_dataset`)
+  fetches the official archive, checks its md5 and unpacks it safely.
+- ``imagenet16-120``: the ImageNet 16x16 python-pickle batches (``train_data_batch_1..10``,
+  ``val_data``; the ``test`` split is ``val_data``), first 120 classes as in NAS-Bench-201. Not
+  downloadable (ImageNet needs an account); the error says where to request it.
 - ``npz``: any ``.npz`` file with images ``x`` (N, H, W, C) uint8, or float in [0, 1] or [0, 255],
   and integer labels ``y``; key names are options (``x_key``, ``y_key``), and ``x_<split>`` /
   ``y_<split>`` are used when present.
@@ -18,12 +23,21 @@ Datasets are registered by name (``list_datasets()``):
 ``load_images`` returns an :class:`ImageSet` (uint8 NHWC images, int64 labels, the dataset's
 standard mean and std); ``get_batch`` draws a seeded random or class-balanced :class:`Batch` of
 normalised float32 NCHW tensors. Arrays are read-only and loads are cached per file.
+
+Batch files are python pickles: they are read with an unpickler that allows only dicts, lists,
+bytes, str, numbers and numpy arrays (:func:`load_batch_pickle`), so a crafted file cannot run
+code; ``.npz`` files are read with ``allow_pickle=False``. :func:`announce_builtin` warns when the
+built-in digits are used for anything but the demo.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import pickle
+import shutil
+import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,6 +50,8 @@ from zcnas.errors import DataError, InputError, check_int
 from zcnas.paths import ENV_VAR
 from zcnas.registry import Registry
 
+log = logging.getLogger("zcnas")
+
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 CIFAR100_MEAN = (0.5071, 0.4865, 0.4409)
@@ -43,6 +59,14 @@ CIFAR100_STD = (0.2673, 0.2564, 0.2762)
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR100_URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
+CIFAR100_MD5 = "eb9058c3a382ffc7106e4002c42a8d85"
+#: ImageNet16 mean/std of NAS-Bench-201 (pixels / 255)
+IMAGENET16_MEAN = (122.68 / 255, 116.66 / 255, 104.01 / 255)
+IMAGENET16_STD = (63.22 / 255, 61.26 / 255, 65.09 / 255)
+IMAGENET16_URL = "https://image-net.org/download-images.php"
+#: environment variable naming the cache folder (default ``$XDG_CACHE_HOME/zcnas`` or ``~/.cache/zcnas``)
+CACHE_ENV_VAR = "ZCNAS_CACHE_DIR"
 
 SPLITS = ("train", "test")
 SAMPLINGS = ("random", "balanced")
@@ -210,17 +234,21 @@ def _default_dir(name: str, sub: str, url: str) -> Path:
     raw = os.environ.get(ENV_VAR)
     if raw:
         return Path(raw).expanduser() / "images" / sub
-    raise DataError(f"No {name} folder given: download the {name} python version from {url}, unpack it "
-                    f"and pass data_dir (--data-dir) pointing at it, or set {ENV_VAR} to the benchmarks "
-                    f"folder to use its real images in images/{sub}. The built-in 'digits' set needs "
-                    f"no download.")
+    key = "cifar10" if name == "CIFAR-10" else "cifar100"
+    dl = DOWNLOADS[key]
+    raise DataError(f"No {name} folder given: add --download (download=True) to fetch {url} (md5-checked) "
+                    f"into {str(default_data_dir())!r}, or download and unpack it yourself and pass --data-dir "
+                    f"(data_dir) DIR holding {dl.folder}/ ({', '.join(dl.markers)}), or set {ENV_VAR} to the "
+                    f"benchmarks folder to use its real images in images/{sub}. The built-in 'digits' set "
+                    f"needs no download.")
 
 
 def _cifar_folder(data_dir: str | os.PathLike | None, name: str, sub: str, url: str, folder: str,
                   markers: tuple[str, ...]) -> Path:
     """The folder holding ``markers`` files: ``data_dir`` itself or ``data_dir/folder``."""
     root = Path(data_dir).expanduser() if data_dir is not None else _default_dir(name, sub, url)
-    fix = f"download the {name} python version from {url}, unpack it and pass --data-dir"
+    fix = (f"download the {name} python version from {url}, unpack it and pass --data-dir, or add "
+           f"--download (download=True) to fetch it into that folder")
     if not root.exists():
         raise DataError(f"{name} folder {str(root)!r} does not exist; {fix} (the folder holding "
                         f"{folder}/ or the {folder}/ folder itself).")
@@ -237,17 +265,87 @@ def _cifar_folder(data_dir: str | os.PathLike | None, name: str, sub: str, url: 
                     f"(found: {shown}); {fix}.")
 
 
-def _unpickle(path: Path) -> dict:
+class _Refused(pickle.UnpicklingError):
+    """A batch pickle asked for something a dataset batch never holds."""
+
+
+def _numpy_globals() -> dict[tuple[str, str], Any]:
+    """The only globals a CIFAR / ImageNet16 python batch may name: what numpy's own pickles of a
+    plain array need (``_reconstruct`` + ``ndarray`` + ``dtype`` up to protocol 4, ``_frombuffer``
+    at protocol 5), under numpy 1's (``numpy.core``) and numpy 2's (``numpy._core``) module names.
+    Each name maps to the object itself: the module the pickle names is never imported. Python 3
+    writes bytes at protocol 2 as ``_codecs.encode(text, "latin1")``: that one is served by
+    :func:`_latin1_bytes`, which does only that conversion."""
+    try:
+        from numpy._core import multiarray, numeric  # numpy >= 2
+    except ImportError:  # pragma: no cover - numpy 1
+        from numpy.core import multiarray, numeric  # type: ignore[no-redef]
+    out: dict[tuple[str, str], Any] = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}
+    for mod in ("numpy.core", "numpy._core"):
+        out[(f"{mod}.multiarray", "_reconstruct")] = multiarray._reconstruct
+        out[(f"{mod}.numeric", "_frombuffer")] = numeric._frombuffer
+    out[("_codecs", "encode")] = _latin1_bytes
+    return out
+
+
+def _latin1_bytes(text: Any, encoding: Any = "latin1") -> bytes:
+    """``_codecs.encode`` as protocol-2 pickles of bytes use it: str to bytes in latin-1, nothing else."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise _Refused(f"it calls _codecs.encode with {type(text).__name__}, {encoding!r}, "
+                                     f"which a dataset batch never does")
+    return text.encode("latin-1")
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """An unpickler for the python batches of CIFAR and ImageNet16: dicts, lists, bytes, str,
+    numbers and numpy arrays only. Any other global (``os.system``, ``builtins.eval``, a class) is
+    refused before it is looked up, so a crafted file cannot run code; persistent ids too."""
+
+    _allowed = _numpy_globals()
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return self._allowed[(module, name)]
+        except KeyError:
+            raise _Refused(f"it names {module}.{name}, which a dataset batch never holds "
+                                         f"(only dicts, lists, bytes, numbers and numpy arrays are "
+                                         f"read)") from None
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise _Refused("it holds a persistent id, which a dataset batch never holds")
+
+
+def load_batch_pickle(path: str | os.PathLike, *, dataset: str = "CIFAR", fix: str = "download it again") -> dict:
+    """Read a dataset's python-pickle batch file safely (see :class:`_BatchUnpickler`): a dict with
+    str keys (bytes keys decoded). Anything else, or a file that is not such a pickle, is a
+    one-line :class:`DataError`; code in the file never runs."""
+    path = Path(path)
+    what = f"{dataset} batch"
     try:
         with open(path, "rb") as fh:
-            obj = pickle.load(fh, encoding="bytes")
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, MemoryError) as exc:
-        raise DataError(f"Cannot read CIFAR batch {str(path)!r} ({type(exc).__name__}: {exc}); the file is "
-                        f"truncated or not a CIFAR python pickle: download it again.") from exc
+            obj = _BatchUnpickler(fh, encoding="bytes").load()
+    except _Refused as exc:
+        raise DataError(f"Refusing to read {what} {str(path)!r}: {exc}; the file is not a dataset "
+                        f"batch (it may be crafted to run code): {fix}.") from None
+    except (pickle.UnpicklingError, OSError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+            KeyError, MemoryError, RecursionError) as exc:
+        raise DataError(f"Cannot read {what} {str(path)!r} ({type(exc).__name__}: {_short(exc)}); the file "
+                        f"is truncated or not a {dataset} python pickle: {fix}.") from None
     if not isinstance(obj, dict):
-        raise DataError(f"CIFAR batch {str(path)!r} holds a {type(obj).__name__}; expected a dict with "
+        raise DataError(f"{what} {str(path)!r} holds a {type(obj).__name__}; expected a dict with "
                         f"b'data' and labels.")
-    return {(k.decode() if isinstance(k, bytes) else k): v for k, v in obj.items()}
+    return {(k.decode("latin-1") if isinstance(k, bytes) else k): v for k, v in obj.items()}
+
+
+def _short(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message on one bounded line."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _unpickle(path: Path) -> dict:
+    return load_batch_pickle(path, dataset="CIFAR",
+                             fix="download the CIFAR python version again (see --download)")
 
 
 def _pickle_images(path: Path, label_key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -270,17 +368,32 @@ def _names(meta: Path, key: str) -> tuple[str, ...]:
 
 
 def _npz(path: Path) -> Any:
+    """Open a ``.npz`` without pickles (``allow_pickle=False``): object arrays are refused."""
     try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"Cannot read {str(path)!r} ({type(exc).__name__}: {exc}); expected a numpy .npz "
-                        f"file.") from exc
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise DataError(f"Cannot read {str(path)!r} ({type(exc).__name__}: {_short(exc)}); expected a numpy "
+                        f".npz file of plain arrays.") from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise DataError(f"{str(path)!r} is a single .npy array, not a .npz archive; save the images and "
+                        f"labels with np.savez(path, x=..., y=...).")
+    return z
 
 
 def _npz_get(z: Any, key: str, path: Path) -> np.ndarray:
     if key not in z.files:
         raise DataError(f"{str(path)!r} has no array {key!r} (it holds: {', '.join(z.files)}).")
-    return z[key]
+    try:
+        return z[key]
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise DataError(f"{str(path)!r}: array {key!r} is an object array, which would need pickle "
+                            f"to load (refused: it can run code); save plain numeric arrays "
+                            f"(uint8 images, int labels).") from None
+        raise DataError(f"Cannot read array {key!r} of {str(path)!r} ({_short(exc)}).") from None
+    except (OSError, EOFError, KeyError) as exc:  # a truncated or corrupt member
+        raise DataError(f"Cannot read array {key!r} of {str(path)!r} ({type(exc).__name__}: {_short(exc)}); "
+                        f"the file is truncated or corrupt.") from None
 
 
 @register_dataset("cifar10", aliases=("cifar-10", "CIFAR10", "CIFAR-10"), num_classes=10, needs_download=True,
@@ -301,7 +414,7 @@ def _load_cifar10(data_dir: str | os.PathLike | None, split: str) -> ImageSet:
             if not keys:
                 raise DataError(f"{str(path)!r} holds no data_batch_<i>_x arrays "
                                 f"(it holds: {', '.join(z.files)}).")
-            x = np.concatenate([z[k] for k in keys])
+            x = np.concatenate([_npz_get(z, k, path) for k in keys])
             y = np.concatenate([_npz_get(z, k[:-2] + "_y", path) for k in keys])
         else:
             x, y = _npz_get(z, "x", path), _npz_get(z, "y", path)
@@ -346,6 +459,212 @@ def _load_cifar100(data_dir: str | os.PathLike | None, split: str, label: str = 
     x, y = _pickle_images(path, f"{label}_labels")
     names = _names(folder / "meta", f"{label}_label_names")
     return _make_set("cifar100", split, x, y, k, CIFAR100_MEAN, CIFAR100_STD, str(path), names)
+
+
+# ---- downloads ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Download:
+    """Where a dataset's archive is (``url``, ``md5``) and what it unpacks to (``folder`` holding
+    every file of ``markers``)."""
+
+    url: str
+    md5: str
+    folder: str
+    markers: tuple[str, ...]
+
+
+#: datasets :func:`download_dataset` can fetch (the official python-pickle archives)
+DOWNLOADS: dict[str, Download] = {
+    "cifar10": Download(CIFAR10_URL, CIFAR10_MD5, "cifar-10-batches-py",
+                        (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch", "batches.meta")),
+    "cifar100": Download(CIFAR100_URL, CIFAR100_MD5, "cifar-100-python", ("train", "test", "meta")),
+}
+
+
+def default_data_dir() -> Path:
+    """Where downloaded datasets go: ``$ZCNAS_CACHE_DIR/datasets``, else
+    ``$XDG_CACHE_HOME/zcnas/datasets``, else ``~/.cache/zcnas/datasets`` (never the shared
+    benchmark folder)."""
+    raw = os.environ.get(CACHE_ENV_VAR)
+    if raw:
+        base = Path(raw).expanduser()
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "zcnas"
+    return base / "datasets"
+
+
+def _complete(folder: Path, dl: Download) -> bool:
+    return folder.is_dir() and all((folder / m).is_file() for m in dl.markers)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def _fetch(url: str, dest: Path, md5: str, timeout_s: float, max_bytes: int) -> None:
+    """Stream ``url`` into ``dest`` while hashing it; a wrong md5 or size deletes ``dest``."""
+    import urllib.error
+    import urllib.request
+
+    digest = hashlib.md5(usedforsecurity=False)
+    n = 0
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp, open(dest, "wb") as out:
+            while True:
+                chunk = resp.read(1 << 20)
+                if not chunk:
+                    break
+                n += len(chunk)
+                if n > max_bytes:
+                    raise DataError(f"Download of {url} exceeds {max_bytes} bytes; it is not the expected "
+                                    f"archive. Check the URL.")
+                digest.update(chunk)
+                out.write(chunk)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        dest.unlink(missing_ok=True)
+        reason = getattr(exc, "reason", None) or exc
+        raise DataError(f"Cannot download {url} ({type(exc).__name__}: {_short(reason)}); check the internet "
+                        f"connection, or download it by hand, unpack it and pass --data-dir.") from None
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    got = digest.hexdigest()
+    if got != md5.lower():
+        dest.unlink(missing_ok=True)
+        raise DataError(f"Checksum mismatch for {url}: md5 {got}, expected {md5} ({n} bytes); the download is "
+                        f"corrupt or not the official archive. Try again, or download it by hand.")
+
+
+def _safe_members(tar: tarfile.TarFile, top: str, archive: str) -> list[tarfile.TarInfo]:
+    """Members of ``tar`` when every one is a plain file or folder under ``top/``; else an error."""
+    members = []
+    for m in tar.getmembers():
+        parts = Path(m.name).parts
+        if m.name.startswith(("/", "\\")) or ".." in parts or not parts or parts[0] != top:
+            raise DataError(f"Archive {archive} holds {m.name!r}, outside {top}/; refusing to unpack it (it is "
+                            f"not the official archive).")
+        if not (m.isfile() or m.isdir()):
+            raise DataError(f"Archive {archive} holds {m.name!r}, a link or special file; refusing to unpack "
+                            f"it (it is not the official archive).")
+        members.append(m)
+    return members
+
+
+def download_dataset(dataset: str, data_dir: str | os.PathLike | None = None, *, url: str | None = None,
+                     md5: str | None = None, timeout_s: float = 60.0, max_bytes: int = 1 << 30) -> Path:
+    """Fetch a dataset's official python archive, check its md5 and unpack it into ``data_dir``
+    (default :func:`default_data_dir`); returns the unpacked folder (``cifar-10-batches-py`` or
+    ``cifar-100-python``). A folder already complete is returned without a download.
+
+    ``url`` and ``md5`` override the official ones (:data:`DOWNLOADS`), e.g. for a mirror. Only
+    http(s) is fetched; the archive is unpacked with no links, special files or paths outside
+    its folder (tarfile's ``data`` filter as well), into a temporary folder renamed into place,
+    so an interrupted download leaves nothing half-written. Errors are one-line :class:`DataError`.
+    """
+    name = DATASETS.resolve(dataset)
+    if name not in DOWNLOADS:
+        how = _IMAGENET16_HOW if name == "imagenet16-120" else "pass --data-dir with the data"
+        raise DataError(f"Dataset {name!r} cannot be downloaded by zcnas (only {', '.join(DOWNLOADS)} can): "
+                        f"{how}.")
+    spec = DOWNLOADS[name]
+    url = url or spec.url
+    md5 = md5 or spec.md5
+    root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    shared = os.environ.get(ENV_VAR)
+    if shared and _inside(root, Path(shared).expanduser()):
+        raise DataError(f"Refusing to download into {str(root)!r}, inside the shared benchmark folder "
+                        f"{ENV_VAR}={shared!r}; pass another --data-dir (default {str(default_data_dir())!r}).")
+    for folder in (root, root / spec.folder):
+        if _complete(folder, spec):
+            return folder
+    target = root / spec.folder
+    if target.exists():
+        raise DataError(f"{str(target)!r} exists but lacks some of {', '.join(spec.markers)}; remove it and "
+                        f"download again.")
+    if not url.lower().startswith(("http://", "https://")):
+        raise InputError(f"The 'url' parameter of download_dataset must be an http(s) URL. Got {url!r} instead.")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"Cannot create the data folder {str(root)!r} ({exc.strerror}); pass a writable "
+                        f"--data-dir.") from None
+    archive = root / f".{spec.folder}.tar.gz.part-{os.getpid()}"
+    tmp = root / f".{spec.folder}.unpack-{os.getpid()}"
+    log.info("downloading %s into %s", url, root)
+    try:
+        _fetch(url, archive, md5, timeout_s, max_bytes)
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                members = _safe_members(tar, spec.folder, url)
+                kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+                tar.extractall(tmp, members=members, **kwargs)
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise DataError(f"Cannot unpack {url} ({type(exc).__name__}: {_short(exc)}); the archive is not "
+                            f"a .tar.gz. Download it by hand, unpack it and pass --data-dir.") from None
+        if not _complete(tmp / spec.folder, spec):
+            raise DataError(f"The archive from {url} lacks some of {', '.join(spec.markers)} in "
+                            f"{spec.folder}/; it is not the {name} python version.")
+        os.replace(tmp / spec.folder, target)
+    finally:
+        archive.unlink(missing_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("%s is in %s", name, target)
+    return target
+
+
+def _find_downloaded(name: str) -> Path | None:
+    """The folder of ``name`` in the download cache, when a complete copy is there."""
+    spec = DOWNLOADS.get(name)
+    if spec is None:
+        return None
+    folder = default_data_dir() / spec.folder
+    return folder if _complete(folder, spec) else None
+
+
+# ---- ImageNet16-120 ------------------------------------------------------------------------------
+_IMAGENET16_HOW = (f"ImageNet16 needs an ImageNet account: request 'Downsampled ImageNet 16x16' "
+                   f"(Imagenet16_train.zip, Imagenet16_val.zip, python pickle version) at {IMAGENET16_URL}, "
+                   f"unpack both into one folder and pass it as --data-dir (it then holds "
+                   f"train_data_batch_1..10 and val_data)")
+
+
+@register_dataset("imagenet16-120", aliases=("ImageNet16-120", "imagenet16", "ImageNet16"), num_classes=120,
+                  needs_download=True,
+                  description="ImageNet 16x16, first 120 classes (NAS-Bench-201); the python-pickle batches")
+def _load_imagenet16(data_dir: str | os.PathLike | None, split: str, classes: int = 120) -> ImageSet:
+    check_int("classes", classes, "the imagenet16-120 dataset", minimum=1)
+    if data_dir is None:
+        raise DataError(f"No ImageNet16-120 folder given. {_IMAGENET16_HOW}.")
+    folder = Path(data_dir).expanduser()
+    if not folder.is_dir():
+        raise DataError(f"ImageNet16 folder {str(folder)!r} does not exist or is not a folder. {_IMAGENET16_HOW}.")
+    if split == "train":
+        files = sorted(folder.glob("train_data_batch_*"), key=lambda p: int(p.name.rsplit("_", 1)[-1])
+                       if p.name.rsplit("_", 1)[-1].isdigit() else 0)
+    else:
+        files = [folder / "val_data"] if (folder / "val_data").is_file() else []
+    if not files:
+        want = "train_data_batch_1..10" if split == "train" else "val_data"
+        raise DataError(f"ImageNet16 folder {str(folder)!r} has no {want}. {_IMAGENET16_HOW}.")
+    xs, ys = [], []
+    for f in files:
+        d = load_batch_pickle(f, dataset="ImageNet16", fix=_IMAGENET16_HOW)
+        if "data" not in d or "labels" not in d:
+            raise DataError(f"ImageNet16 batch {str(f)!r} has keys {sorted(d)}; expected 'data' and 'labels'.")
+        data, labels = np.asarray(d["data"]), np.asarray(d["labels"])
+        if data.ndim != 2 or data.shape[1] != 768 or labels.shape != (data.shape[0],):
+            raise DataError(f"ImageNet16 batch {str(f)!r}: 'data' has shape {data.shape} and 'labels' "
+                            f"{labels.shape}; expected (N, 768) rows (3 x 16 x 16) and N labels.")
+        keep = (labels >= 1) & (labels <= classes)  # labels are 1-based over 1,000 classes
+        xs.append(data[keep].reshape(-1, 3, 16, 16).transpose(0, 2, 3, 1))
+        ys.append(labels[keep].astype(np.int64) - 1)
+    return _make_set("imagenet16-120", split, np.concatenate(xs), np.concatenate(ys), classes,
+                     IMAGENET16_MEAN, IMAGENET16_STD, str(folder))
 
 
 # ---- generic npz ---------------------------------------------------------------------------------
@@ -444,15 +763,23 @@ def _cached(name: str, stamp: tuple[str, float], env: str | None, split: str,
 
 
 def load_images(dataset: str = "digits", data_dir: str | os.PathLike | None = None, split: str = "train",
-                **options: Any) -> ImageSet:
+                *, download: bool = False, **options: Any) -> ImageSet:
     """Load a registered dataset's ``split`` (``"train"`` or ``"test"``) as an :class:`ImageSet`.
 
     ``options`` go to the loader (``label="coarse"`` for cifar100; ``x_key``, ``y_key``,
     ``num_classes``, ``mean``, ``std`` for npz). Raises :class:`DataError` for missing or malformed
     data and :class:`InputError` for bad parameters; an unknown name gets "did you mean".
+
+    ``download=True`` fetches CIFAR-10/100 first when ``data_dir`` (default
+    :func:`default_data_dir`) does not hold it (:func:`download_dataset`). Without ``data_dir``
+    the data is looked for in the download folder, then in ``$ZCNAS_DATA/images``.
     """
     name = DATASETS.resolve(dataset)
     _check_split(split)
+    if download:
+        data_dir = download_dataset(name, data_dir)
+    elif data_dir is None:
+        data_dir = _find_downloaded(name)
     try:
         opts = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()))
         hash(opts)
@@ -518,13 +845,17 @@ def sample_indices(images: ImageSet, batch_size: int, seed: int | np.random.Gene
 
 def get_batch(dataset: str | ImageSet = "digits", data_dir: str | os.PathLike | None = None,
               batch_size: int = 64, seed: int = 0, sampling: str = "random", split: str = "train",
-              **options: Any) -> Batch:
+              *, download: bool = False, **options: Any) -> Batch:
     """A seeded batch of normalised images: the same arguments always give the same batch.
 
     ``dataset`` is a registered name (see :func:`list_datasets`) or an :class:`ImageSet` already
     loaded. ``sampling="balanced"`` draws equal counts per class, as GraSP / zero-cost proxies do.
+    ``download=True``: see :func:`load_images`.
     """
-    images = dataset if isinstance(dataset, ImageSet) else load_images(dataset, data_dir, split, **options)
+    if isinstance(dataset, ImageSet):
+        images = dataset
+    else:
+        images = load_images(dataset, data_dir, split, download=download, **options)
     check_int("seed", seed, "get_batch", minimum=0)
     idx = sample_indices(images, batch_size, seed, sampling)
     inputs, targets = to_tensors(images, idx)
@@ -532,6 +863,24 @@ def get_batch(dataset: str | ImageSet = "digits", data_dir: str | os.PathLike | 
                  images.split, seed, sampling)
 
 
+#: the one purpose for which the built-in digits need no warning
+DEMO_PURPOSE = "demo"
+
+
+def announce_builtin(dataset: str | ImageSet, purpose: str) -> bool:
+    """Warn on stderr (logger ``zcnas``) when the built-in ``digits`` images are used for
+    ``purpose`` other than ``"demo"``: scores on 8x8 handwritten digits say little about CIFAR or
+    ImageNet. Returns whether it warned; any other dataset is silent."""
+    name = dataset.name if isinstance(dataset, ImageSet) else DATASETS.resolve(dataset)
+    if name != "digits" or purpose == DEMO_PURPOSE:
+        return False
+    log.warning("%s uses the built-in 'digits' images (scikit-learn's 8x8 handwritten digits at 32x32), "
+                "not a benchmark dataset; for real images pass --dataset cifar10 with --data-dir DIR or "
+                "--download", purpose)
+    return True
+
+
 __all__ = ["Batch", "ImageSet", "DATASETS", "DatasetSpec", "get_batch", "list_datasets", "load_images",
            "register_dataset", "sample_indices", "to_tensors", "CIFAR10_MEAN", "CIFAR10_STD",
-           "CIFAR100_MEAN", "CIFAR100_STD"]
+           "CIFAR100_MEAN", "CIFAR100_STD", "DOWNLOADS", "Download", "announce_builtin", "default_data_dir",
+           "download_dataset", "load_batch_pickle"]
