@@ -136,12 +136,8 @@ def test_torn_journal_line_is_ignored(tmp_path):
     s.append("scores", [score_row(0), score_row(1)])
     s.append("scores", [score_row(2)])
     # simulate a process killed in the middle of writing the next line: stop without close()
-    s._jfile.write(b'{"t":"scores","k":["run_key"],"c":{"arch":["arch-3"')
-    s._jfile.flush()
-    s._jfile.close()
-    s._jfile = None
-    s._release_lock()
-    s._closed = True
+    s._journal.append(b'{"t":"scores","k":["run_key"],"c":{"arch":["arch-3"')
+    s._abandon()
     with RecordStore(path, "r") as r:
         assert sorted(r.frame("scores")["arch"]) == ["arch-0", "arch-1", "arch-2"]
     with RecordStore(path, "a") as w:  # the writer compacts, dropping the torn line, and can append
@@ -186,10 +182,8 @@ def test_corrupted_file_error_says_what_to_do(tmp_path):
     good = tmp_path / "good.h5"
     with RecordStore(good, "w", compact_rows=10**6) as s:
         s.append("scores", [score_row(0)])
-        s._jfile.flush()
         good.write_bytes(b"garbage")
-        s._closed = True
-        s._release_lock()
+        s._abandon()
     with pytest.raises(StoreError, match=r"good\.h5\.journal' still holds 1 batch"):
         RecordStore(good, "r")
 
@@ -204,11 +198,42 @@ def test_schema_version_errors(tmp_path):
         RecordStore(path, "r")
     with h5py.File(path, "r+") as f:
         f.attrs["schema_version"] = SCHEMA_VERSION - 1
-    with pytest.raises(StoreError, match=rf"zcnas store migrate {path}"):
+    # no migration from that version exists: the error must not send the user to `store migrate`
+    with pytest.raises(StoreError, match="can neither read nor upgrade; re-create it") as err:
         RecordStore(path, "a")
-    # there is no older schema yet, so migrate says it cannot, and does not touch the file
-    with pytest.raises(StoreError, match="No migration from record-store schema"):
+    assert "migrate" not in str(err.value)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="can neither read nor upgrade") as err:
         migrate(path)
+    assert "migrate" not in str(err.value) and path.read_bytes() == before
+
+
+def test_migrate_is_suggested_only_when_it_migrates(tmp_path, monkeypatch, capsys):
+    from zcnas.records import codec
+
+    path = tmp_path / "old store.h5"
+    with RecordStore(path, "w") as s:
+        s.append("scores", [score_row(0, value=4.0)])
+    with h5py.File(path, "r+") as f:
+        f.attrs["schema_version"] = SCHEMA_VERSION - 1
+        f.attrs["old_flag"] = 1
+
+    def upgrade(f):  # a migration registered for the previous version
+        del f.attrs["old_flag"]
+
+    monkeypatch.setitem(codec.MIGRATIONS, SCHEMA_VERSION - 1, upgrade)
+    with pytest.raises(StoreError) as err:
+        RecordStore(path, "r")
+    command = f"zcnas store migrate '{path}'"
+    assert f"`{command}`" in str(err.value)
+    # the command it names does the job
+    assert main(["store", "migrate", str(path)]) == 0
+    assert f"migrated from schema v{SCHEMA_VERSION - 1} to v{SCHEMA_VERSION}" in capsys.readouterr().out
+    with h5py.File(path, "r") as f:
+        assert "old_flag" not in f.attrs and f.attrs["schema_version"] == SCHEMA_VERSION
+    with RecordStore(path, "r") as s:
+        assert s.frame("scores")["value"].tolist() == [4.0]
+    assert not list(tmp_path.glob(".*migrate*"))
 
 
 def test_migrate_current_store_is_a_no_op(tmp_path):
@@ -294,7 +319,7 @@ def test_csv_export_and_wide_views(tmp_path):
         s.append("truth", [dict(space="nb201", arch=f"arch-{i}", metric="acc", value=90.0 + i,
                                 dataset=d, aggregation="single") for i in range(2) for d in ("c10", "c100")])
         out = s.to_csv("scores", tmp_path / "scores.csv")
-        with pytest.raises(InputError, match="pass run_key="):
+        with pytest.raises(InputError, match=r"choose one with --run-key \(Python: run_key=\): 'r1', 'r2'"):
             s.scores_wide()
         wide = s.scores_wide(run_key="r1")
         assert wide.loc["arch-0", "naswot"] == 7.0 and math.isnan(wide.loc["arch-1", "synflow"])

@@ -19,9 +19,11 @@ def add_parser(sub) -> None:
     actions = p.add_subparsers(dest="store_action", metavar="ACTION")
     actions.required = True
 
-    a = actions.add_parser("info", help="versions, tables and row counts, metadata")
+    a = actions.add_parser("info", help="versions, tables and row counts, metadata, runs with their keys")
     a.add_argument("path", metavar="PATH")
     a.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    a.add_argument("--runs", action="store_true",
+                   help="only the runs: run key, kind, space, dataset, batch size, seed and rows per table")
 
     a = actions.add_parser("export", help="write one table as CSV/JSON/table to stdout or a file")
     a.add_argument("path", metavar="PATH")
@@ -51,10 +53,16 @@ def run(args) -> int:
     if args.store_action == "info":
         with RecordStore(args.path, mode="r") as store:
             info = store.info()
+            runs = store.runs()
+        if args.runs:
+            emit(runs, args.format, title=f"runs in {args.path}")
+            return 0
         rows = [{"item": k, "value": str(info[k])} for k in
                 ("path", "schema_version", "zcnas_version", "created", "modified", "journal_rows")]
         rows += [{"item": f"table {name}", "value": str(n)} for name, n in info["tables"].items()]
         rows += [{"item": f"meta {k}", "value": json.dumps(v)} for k, v in info["meta"].items()]
+        rows += [{"item": f"run {r['run_key']}", "value": _run_line(r, list(runs.columns[6:]))}
+                 for r in info["runs"]]
         emit(pd.DataFrame(rows, columns=["item", "value"]), args.format, title=f"record store {args.path}")
     elif args.store_action == "export":
         with RecordStore(args.path, mode="r") as store:
@@ -87,3 +95,11 @@ def run(args) -> int:
     elif args.store_action == "migrate":
         print(migrate(args.path))
     return 0
+
+
+def _run_line(run: dict, tables: list[str]) -> str:
+    """One run as a short line: kind, configuration summary and rows per table."""
+    parts = [run["kind"] or "(no runs row)"]
+    parts += [f"{k}={run[k]}" for k in ("space", "dataset", "batch_size", "seed") if run[k] != ""]
+    counts = ", ".join(f"{run[t]} {t}" for t in tables if run.get(t))
+    return " ".join(parts) + (f"; {counts}" if counts else "")

@@ -23,7 +23,8 @@ import pandas as pd
 from zcnas.errors import InputError
 from zcnas.registry import Registry
 
-#: version of the on-disk layout; bump it (and add a migration in ``store.MIGRATIONS``) on change
+#: version of the on-disk layout; bump it (and add a migration in ``codec.MIGRATIONS``) on change. A
+#: change of a table's key or a new column with a default needs no bump: files carry their own layout
 SCHEMA_VERSION = 1
 
 DTYPES = ("str", "int", "float")
@@ -198,7 +199,9 @@ register_table("scores", [
     Column("status", "str", "ok", "'ok' or 'failed'"),
     Column("reason", "str", "", "why it failed (empty when ok)"),
     Column("seconds", "float", NAN, "wall time of the proxy"),
-], key=["run_key", "arch", "proxy"], doc="Zero-cost proxy scores, one row per (run, arch, proxy).")
+], key=["run_key", "space", "arch", "proxy"],
+    doc="Zero-cost proxy scores, one row per (run, space, arch, proxy); dataset '' marks a proxy that needs "
+        "no data (served to every dataset by zcnas.records.views.scores_wide).")
 
 register_table("truth", [
     Column("space", "str"),
