@@ -96,3 +96,32 @@ def test_errors(scores):
     with pytest.raises(InputError, match="No score column"):
         aggregate(scores, ["zz"], {"zz": 1}, "mean_rank")
     assert "az_nas" in AGGREGATES
+
+
+# ---- a failure never becomes a number (issue 16.5) ------------------------------------------------
+@pytest.mark.parametrize("policy", ["worst", "omit"])
+@pytest.mark.parametrize("name", list_aggregates())
+def test_all_failed_arch_gets_nan_and_ranks_last(name, policy):
+    """An arch on which every proxy failed has no score (NaN), under every aggregate and policy."""
+    df = pd.DataFrame({"p": [3.0, 2.0, np.nan, 1.0], "q": [30.0, 10.0, np.inf, 20.0]}, index=list("abxc"))
+    out = aggregate(df, None, {"p": True, "q": False}, name, nan_policy=policy)
+    assert math.isnan(out["x"])
+    assert out.drop("x").notna().all()
+    order = out.sort_values(ascending=False, na_position="last").index
+    assert order[-1] == "x"
+
+
+def test_partial_failures_follow_the_policy():
+    """Documented: 'worst' puts a failed proxy at the bottom of that proxy; 'omit' averages the rest;
+    mean_zscore under 'worst' gives the failure the proxy's worst observed score."""
+    df = pd.DataFrame({"p": [4.0, 3.0, 2.0, 1.0], "q": [4.0, np.nan, 2.0, 1.0]}, index=list("abcd"))
+    d = {"p": True, "q": True}
+    worst = aggregate(df, None, d, "mean_rank", nan_policy="worst")
+    assert worst["b"] == pytest.approx((3 / 4 + 1 / 4) / 2)  # q: b takes the bottom rank 1/4
+    omit = aggregate(df, None, d, "mean_rank", nan_policy="omit")
+    assert omit["b"] == pytest.approx(3 / 4)
+    z = aggregate(df, None, d, "mean_zscore", nan_policy="worst")
+    filled = df.fillna({"q": 1.0})  # the worst observed q
+    expect = ((filled - filled.mean()) / filled.std(ddof=0)).mean(axis=1)
+    assert z.to_numpy() == pytest.approx(expect.to_numpy())
+    assert z["b"] < aggregate(df, None, d, "mean_zscore", nan_policy="omit")["b"]

@@ -13,20 +13,26 @@ ties share their average rank. Aggregates combine the rank matrix row by row:
 ``mean_zscore``    mean of the oriented scores standardised per proxy (uses magnitudes, not ranks;
                    sensitive to outliers such as synflow's heavy tail).
 
-Missing scores (NaN: a failed proxy) follow ``nan_policy``:
+Missing scores (NaN or +-inf: a failed proxy) follow ``nan_policy`` when an arch has *some*
+scores:
 
 ``"worst"`` (default)
     The failed archs of a proxy share the bottom ranks of that proxy (average rank of the tied
     bottom group), as if the proxy had scored them below every other arch: a failure is treated as
-    evidence against the arch, and every arch is still ranked on every proxy.
+    evidence against the arch, and every arch is still ranked on every proxy. ``mean_zscore``
+    gives a failed score the proxy's worst observed standardised score.
 ``"omit"``
     The aggregate uses the proxies that have a score; ``mean_log_rank`` is rescaled to the mean
-    times the number of proxies so that archs with fewer scores stay comparable. An arch with no
-    score at all gets NaN.
+    times the number of proxies so that archs with fewer scores stay comparable.
+
+Under both policies an arch on which *every* proxy of the aggregate failed gets NaN, never a
+number: it has no evidence at all, so it ranks last (``sort_values(na_position="last")``) and a
+caller reports it with a null score and the proxies' failure reasons.
 
 Register a new aggregate with :func:`register_aggregate`; it receives the ``(n_archs, n_proxies)``
-matrix of rank percentiles in ``(0, 1]`` with NaN where missing (``"omit"``) and returns ``n_archs``
-values, higher is better.
+matrix of rank percentiles in ``(0, 1]`` with NaN where missing (``"omit"``) and the oriented scores
+(a failure filled with the proxy's worst score under ``"worst"``, NaN under ``"omit"``), and returns
+``n_archs`` values, higher is better; the rows with no score at all are set to NaN afterwards.
 """
 
 from __future__ import annotations
@@ -132,6 +138,9 @@ def aggregate(scores: pd.DataFrame, proxies: Sequence[str] | None, directions: M
     True/False or +1/-1 (see :func:`zcnas.metrics.direction_sign`); ``method`` names a registered
     aggregate; ``nan_policy`` is ``"worst"`` or ``"omit"`` (module notes). Ranks are taken over the
     rows of ``scores``, so aggregate the archs you want to compare together.
+
+    Returns NaN for an arch whose every proxy failed (NaN or infinite), under either policy; an arch
+    with some failures is scored by ``nan_policy`` (module notes).
     """
     fn = AGGREGATES.get(method)
     name = AGGREGATES.resolve(method)
@@ -147,6 +156,21 @@ def aggregate(scores: pd.DataFrame, proxies: Sequence[str] | None, directions: M
     signs = np.array([direction_sign(directions[c]) for c in cols], dtype=float)
     oriented = scores[cols].to_numpy(dtype=float) * signs
     oriented[~np.isfinite(oriented)] = np.nan
+    none = np.isnan(oriented).all(axis=1)
     pct = rank_percentiles(oriented, nan_policy)
-    values = fn(pct, oriented)
+    if nan_policy == "worst":  # magnitude-based aggregates: a failure scores as the worst observed
+        oriented = _fill_worst(oriented)
+    values = np.asarray(fn(pct, oriented), dtype=float).copy()
+    values[none] = np.nan  # every proxy failed: no number, ranks last
     return pd.Series(values, index=scores.index, name=name)
+
+
+def _fill_worst(oriented: np.ndarray) -> np.ndarray:
+    """Each column's NaNs replaced by its lowest (worst) finite value; all-NaN columns stay NaN."""
+    out = oriented.copy()
+    for j in range(out.shape[1]):
+        col = out[:, j]
+        ok = ~np.isnan(col)
+        if ok.any() and not ok.all():
+            col[~ok] = col[ok].min()
+    return out
