@@ -260,3 +260,52 @@ def test_write_report_direct(tmp_path):
     assert curves.set_index("proxy").loc["heavy", "precision"] == 1.0  # exp is monotone
     with pytest.raises(InputError, match="No direction"):
         topk_curves(scores, y, {"heavy": True})
+
+
+# ---- a failure never becomes a number (issue 16.5) ------------------------------------------------
+def test_sentinels_without_missing_are_a_one_line_error(csvs, capsys):
+    """-1e8 marks failed jacov scores: without --missing they must not be ranked as scores."""
+    s, t = csvs
+    rc = main(["bench", "--scores", str(s), "--truth", str(t), "--truth-metric", "c10_test_200ep",
+               "--proxies", "synflow,jacov", "--bootstrap", "0"])
+    err = _one_line_error(capsys, rc)
+    assert "'jacov' (1 x -1e+08)" in err and "missing=[-1e+08]" in err and "--missing=-1e+08" in err
+    assert "synflow" not in err
+
+
+@pytest.mark.parametrize("marker", [-1e8, 1e8, -1e9, 1e12, np.inf, -np.inf])
+def test_library_detects_sentinel_like_values_and_honours_missing(synthetic, marker):
+    from zcnas.errors import DataError
+
+    scores, truth = synthetic
+    s = scores[["synflow", "mystery"]].copy()
+    s.iloc[[5, 9], 1] = marker  # a lower-is-better proxy: -1e8 would rank these failures best
+    with pytest.raises(DataError, match=r"'mystery' \(2 x ") as info:
+        bench(s, truth["c10_test_200ep"], directions={"mystery": False}, metrics=("spearman",), bootstrap=0)
+    assert "\n" not in str(info.value)
+    res = bench(s, truth["c10_test_200ep"], directions={"mystery": False}, metrics=("spearman",), bootstrap=0,
+                missing=[marker])
+    assert res.results.set_index("proxy").loc["mystery", "n"] == N - 2
+
+
+def test_sentinel_mask_spares_real_heavy_tailed_scores():
+    from zcnas.tables import sentinel_mask
+
+    real = np.array([1.7e30, -2.5e12, 123456789.0, 3e8, np.nan, 0.0, -1e7])
+    assert not sentinel_mask(real).any()
+    marks = np.array([-1e8, 1e8, -1e9, 1e10, np.inf, -np.inf, np.finfo(np.float32).max, -np.finfo(float).max])
+    assert sentinel_mask(marks).all()
+
+
+def test_store_scores_missing_applies_too(tmp_path):
+    from zcnas.bench import load_scores
+    from zcnas.errors import DataError
+
+    path = tmp_path / "s.h5"
+    rows = [dict(run_key="r", space="nb201", arch=f"a{i}", proxy="zen", dataset="cifar10", value=v,
+                 status="ok", reason="") for i, v in enumerate([1.0, 2.0, -1e8])]
+    with RecordStore(path, "w") as st:
+        st.append("scores", rows)
+    with pytest.raises(DataError, match=r"'zen' \(1 x -1e\+08\)"):
+        load_scores(path)
+    assert load_scores(path, missing=[-1e8])["zen"].isna().sum() == 1

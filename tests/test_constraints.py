@@ -291,3 +291,27 @@ def test_bench_pareto_report_from_csv(tmp_path, capsys):
     capsys.readouterr()
     assert main(args + ["--pareto-cost", "lat_ms"]) == 1
     assert "give --report DIR too" in capsys.readouterr().err
+
+
+# ---- imports flow one way: tables -> constraints -> bench (issue 12.3) ----------------------------
+def _zcnas_imports(module: str) -> set[str]:
+    """Every zcnas module ``module`` imports, at any level (function-local imports included)."""
+    import ast
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / (module.replace(".", "/") + ".py")
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return {m for m in found if m.startswith("zcnas")}
+
+
+def test_bench_and_constraints_form_no_cycle():
+    assert not any(m.startswith("zcnas.bench") for m in _zcnas_imports("zcnas.constraints"))
+    assert _zcnas_imports("zcnas.tables") <= {"zcnas.errors", "zcnas.errors.DataError"}
+    bench_imports = _zcnas_imports("zcnas.bench")
+    assert "zcnas.constraints" in bench_imports and "zcnas.tables" in bench_imports

@@ -9,6 +9,11 @@ Directions: an explicit override wins, then the proxy registry (:func:`zcnas.pro
 needs torch), then :data:`PUBLISHED_DIRECTIONS` for names of published score tables the registry
 does not know (NAS-Bench-Suite-Zero's ``jacov``, ``nwot``, ``epe_nas``, ``zen``, ...). A name in
 none of them is an error that asks for ``--direction NAME=+1`` or ``=-1``.
+
+A failure is never a number: values listed in ``missing`` (``--missing``) become NaN, and a score
+column that still holds failure-marker-like values (+-inf, +-1e8, +-1e9, ...) is a one-line
+:class:`~zcnas.errors.DataError` naming the column and the count (:mod:`zcnas.tables`). Imports flow
+``tables -> constraints -> bench``.
 """
 
 from __future__ import annotations
@@ -19,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from zcnas.constraints import load_costs, pareto_plot, resolve_cost
 from zcnas.errors import DataError, InputError, UnknownNameError
 from zcnas.metrics import align, direction_sign, evaluate
+from zcnas.tables import check_file, check_no_sentinels, mask_missing, read_csv_table
 
 log = logging.getLogger("zcnas")
 
@@ -37,10 +43,7 @@ PUBLISHED_DIRECTIONS: dict[str, bool] = {
     "jacob_cov": True, "l2_norm": True, "nwot": True, "naswot": True, "params": True, "plain": True,
     "snip": True, "synflow": True, "zen": True,
 }
-ARCH_COLUMNS = ("arch", "arch_str", "net_str", "architecture")
 STORE_SUFFIXES = (".h5", ".hdf5")
-#: CSV columns that are never scores or truth (row numbers)
-_ID_COLUMNS = ("index", "Unnamed: 0")
 
 
 # ---- directions -----------------------------------------------------------------------------------
@@ -93,40 +96,6 @@ def _is_store(path: Path) -> bool:
     return path.suffix.lower() in STORE_SUFFIXES
 
 
-def _check_file(path: str | Path, what: str) -> Path:
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"{what} file {str(p)!r} does not exist.")
-    return p
-
-
-def read_csv_table(path: str | Path, *, arch_column: str | None = None,
-                   missing: Sequence[float] = ()) -> pd.DataFrame:
-    """A CSV as a frame indexed by arch with its numeric columns; ``missing`` values become NaN."""
-    p = _check_file(path, "CSV")
-    try:
-        df = pd.read_csv(p)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"Cannot read {str(p)!r} as CSV: {exc}") from None
-    col = arch_column
-    if col is None:
-        col = next((c for c in ARCH_COLUMNS if c in df.columns), None)
-    if col is None or col not in df.columns:
-        want = repr(arch_column) if arch_column else f"one of {list(ARCH_COLUMNS)}"
-        raise DataError(f"{p.name} has no arch column {want}; its columns are {list(df.columns)} "
-                        f"(name it with --arch-column).")
-    df = df.set_index(df[col].astype(str).str.strip()).drop(columns=[col])
-    df.index.name = "arch"
-    num = df[[c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and c not in _ID_COLUMNS]]
-    num = num.astype(float)
-    for v in missing:
-        num = num.mask(np.isclose(num.to_numpy(), float(v), rtol=0, atol=abs(v) * 1e-9 + 1e-12))
-    if num.index.has_duplicates:
-        dup = num.index[num.index.duplicated()][:3].tolist()
-        raise DataError(f"{p.name} has several rows for the same arch, e.g. {dup}.")
-    return num
-
-
 def _select(df: pd.DataFrame, names: Sequence[str] | None, what: str, source: str) -> pd.DataFrame:
     if not names:
         return df
@@ -140,8 +109,12 @@ def _select(df: pd.DataFrame, names: Sequence[str] | None, what: str, source: st
 def load_scores(path: str | Path, *, run_key: str | None = None, dataset: str | None = None,
                 proxies: Sequence[str] | None = None, arch_column: str | None = None,
                 missing: Sequence[float] = ()) -> pd.DataFrame:
-    """Scores indexed by arch, one column per proxy, from a record store or a CSV file."""
-    p = _check_file(path, "Scores")
+    """Scores indexed by arch, one column per proxy, from a record store or a CSV file.
+
+    ``missing``: values that mark a failed score (e.g. ``[-1e8]``), read as NaN. A score column
+    that still holds failure-marker-like values (+-inf, +-1e8, +-1e9, ...; see
+    :func:`zcnas.tables.sentinel_mask`) is a :class:`DataError` asking for ``missing``."""
+    p = check_file(path, "Scores")
     if _is_store(p):
         from zcnas.records import RecordStore
 
@@ -155,6 +128,7 @@ def load_scores(path: str | Path, *, run_key: str | None = None, dataset: str | 
             df = s.scores_wide(run_key=run_key, dataset=dataset)
         if df.empty:
             raise DataError(f"No scores in {p.name} for run_key={run_key!r}, dataset={dataset!r}.")
+        df = mask_missing(df, missing)
     else:
         if run_key is not None or dataset is not None:
             raise InputError("--run-key and --dataset select rows of a record store; "
@@ -162,13 +136,15 @@ def load_scores(path: str | Path, *, run_key: str | None = None, dataset: str | 
         df = read_csv_table(p, arch_column=arch_column, missing=missing)
         if df.shape[1] == 0:
             raise DataError(f"{p.name} has no numeric score columns.")
-    return _select(df, proxies, "proxy", p.name)
+    df = _select(df, proxies, "proxy", p.name)
+    check_no_sentinels(df, p.name)
+    return df
 
 
 def load_truth(path: str | Path, metrics: Sequence[str], *, dataset: str | None = None,
                arch_column: str | None = None) -> pd.DataFrame:
     """Truth indexed by arch, one column per metric, from a record store or a CSV file."""
-    p = _check_file(path, "Truth")
+    p = check_file(path, "Truth")
     if not metrics:
         raise InputError("Name the truth metric(s) to benchmark against (--truth-metric).")
     if _is_store(p):
@@ -201,7 +177,7 @@ def bench(scores: pd.DataFrame, truth: pd.Series | pd.DataFrame, *,
           topk: Sequence[float] = (1, 5, 10), bootstrap: int = 1000, seed: int = 0,
           aggregate: str | Sequence[str] | None = None, aggregate_nan_policy: str = "worst",
           by_class: Any = None, report: str | Path | None = None,
-          pareto_cost: pd.Series | None = None) -> BenchResult:
+          pareto_cost: pd.Series | None = None, missing: Sequence[float] = ()) -> BenchResult:
     """Evaluate each proxy (and optional aggregates of all of them) against each truth column.
 
     ``directions`` are overrides; the rest come from :func:`resolve_directions`. ``aggregate`` names
@@ -211,9 +187,14 @@ def bench(scores: pd.DataFrame, truth: pd.Series | pd.DataFrame, *,
     ``pareto_cost`` (a cost per arch, lower is better, e.g. HW-NAS-Bench latency) adds to the report
     one figure per proxy and truth of the predicted front against the true front, and
     ``pareto.csv`` with the hypervolume fractions (see :func:`zcnas.constraints.pareto_plot`).
+    ``missing`` lists values that mark a failed score (e.g. ``[-1e8]``; CLI ``--missing``): they
+    become NaN. Scores that still look like failure markers (+-inf, +-1e8, +-1e9, ...) are a
+    :class:`DataError` naming the column and the count, never ranked as numbers.
     """
     if scores.shape[1] == 0:
         raise DataError("No proxy columns to benchmark.")
+    scores = mask_missing(scores, missing)
+    check_no_sentinels(scores, "the scores")
     dirs = resolve_directions(scores.columns, directions)
     s, t = align(scores, truth)
     if len(s) < len(scores) or len(t) < len(truth if isinstance(truth, pd.DataFrame) else truth.to_frame()):
@@ -242,7 +223,6 @@ def bench(scores: pd.DataFrame, truth: pd.Series | pd.DataFrame, *,
 def _pareto_report(scores: pd.DataFrame, truth: pd.DataFrame, dirs: Mapping[str, bool], cost: pd.Series,
                    out: Path) -> dict[str, Path]:
     """``pareto_<proxy>__<truth>.png`` per pair and ``pareto.csv`` (hypervolume fractions)."""
-    from zcnas.constraints import pareto_plot
     from zcnas.report import safe_name
 
     name = str(cost.name or "cost")
@@ -276,8 +256,6 @@ def bench_files(scores_path: str | Path, truth_path: str | Path, truth_metrics: 
                          arch_column=arch_column, missing=missing)
     truth = load_truth(truth_path, truth_metrics, dataset=truth_dataset, arch_column=arch_column)
     if pareto_cost is not None:
-        from zcnas.constraints import load_costs, resolve_cost
-
         spec = resolve_cost(pareto_cost)
         col = spec.find_column(scores.columns)
         if col is not None:

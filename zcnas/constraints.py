@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from zcnas.errors import DataError, InputError
+from zcnas.tables import read_csv_table
 
 #: HW-NAS-Bench devices with a latency column / with an energy column
 HW_LATENCY_DEVICES = ("edgegpu", "raspi4", "edgetpu", "pixel3", "eyeriss", "fpga")
@@ -542,8 +543,6 @@ def load_costs(archs: Sequence[str] | pd.Index, costs: Iterable[str | Budget], *
                     frames.append(latency_wide(st.frame("latency")))
             looked.append(f"record store {p.name} (truth of {dataset!r}, latency)")
         else:
-            from zcnas.bench import read_csv_table
-
             frames.append(read_csv_table(p))
             looked.append(f"CSV {p.name}")
     for f in frames:
