@@ -87,10 +87,11 @@ def test_cli_store_happy_path_with_report(store, tmp_path, capsys, synthetic):
         stats.spearmanr(scores["synflow"], truth["c10_test_200ep"]).statistic, abs=1e-9)
     assert (rho["ci_low"] <= rho["value"]).all() and (rho["value"] <= rho["ci_high"]).all()
     rep = tmp_path / "rep"
-    for name in ("summary.md", "results.csv", "heatmap_spearman.png", "topk_c10_test_200ep.png",
-                 "hexbin_synflow__c10_test_200ep.png"):
+    for name in ("report.html", "summary.md", "results.csv", "figures/heatmap.png", "figures/topk.png",
+                 "figures/scatter_c10_test_200ep.png", "figures/scatter_c100_test_200ep.png"):
         assert (rep / name).is_file() and (rep / name).stat().st_size > 1000, name
-    assert (rep / "heatmap_spearman.png").read_bytes()[:4] == b"\x89PNG"
+    assert (rep / "figures" / "heatmap.png").read_bytes()[:4] == b"\x89PNG"
+    assert not list(rep.glob("*.png"))  # every figure is in figures/
     assert "| synflow |" in (rep / "summary.md").read_text()
 
 
@@ -254,7 +255,8 @@ def test_write_report_direct(tmp_path):
                    bootstrap=10)
     files = write_report(res, scores, y, tmp_path / "r", ks=(1, 10, 50))
     pngs = [f for f in files.values() if f.suffix == ".png"]
-    assert len(pngs) == 4  # heat-map, top-k curves, two hexbins
+    assert len(pngs) == 3  # heat-map, top-k curves, one hexbin grid of both proxies
+    assert files["report"].name == "report.html" and all(f.parent.name == "figures" for f in pngs)
     assert all(f.read_bytes()[:4] == b"\x89PNG" and f.stat().st_size > 1000 for f in pngs)
     curves = topk_curves(scores, y, {"heavy": True, "zeroes": True}, ks=(50,))
     assert curves.set_index("proxy").loc["heavy", "precision"] == 1.0  # exp is monotone

@@ -55,7 +55,9 @@ def add_parser(sub) -> None:
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                    help="bootstrap resamples for 95%% intervals (0 = none; default 1000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
-    p.add_argument("--report", default=None, metavar="DIR", help="write summary.md, results.csv and figures")
+    p.add_argument("--report", default=None, metavar="DIR",
+                   help="write DIR/report.html (one self-contained page: tables, heat-map, top-k, scatter and "
+                        "Pareto figures), DIR/figures/*.png, results.csv and summary.md")
     p.add_argument("--pareto-cost", default=None, metavar="COST",
                    help="with --report: plot each proxy's predicted Pareto front of (truth, COST) against the "
                         "true front and write pareto.csv; COST as in `zcnas rank --max`, e.g. latency:edgegpu, "
@@ -65,23 +67,53 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _source(path: str, run_key: str | None, dataset: str | None) -> str:
+    extra = [f"{k} {v}" for k, v in (("run", run_key), ("dataset", dataset)) if v]
+    return path + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _pareto_cost(name: str, result, truth_path: str, cost_dataset: str):
+    """The cost per arch named by --pareto-cost: a score column, else the truth file, else HW-NAS-Bench."""
+    from zcnas.constraints import load_costs, resolve_cost
+
+    spec = resolve_cost(name)
+    col = spec.find_column(result.scores.columns)
+    if col is not None:
+        return result.scores[col].rename(col)
+    return load_costs(result.truth.index, [spec.name], source=truth_path, dataset=cost_dataset).iloc[:, 0]
+
+
 def run(args) -> int:
     from zcnas.bench import bench_files, parse_direction_overrides
 
     missing = _floats(args.missing, "--missing") if args.missing else []
     if args.pareto_cost and not args.report:
         raise InputError("--pareto-cost draws figures into the report; give --report DIR too.")
+    if args.pareto_cost:
+        from zcnas.constraints import resolve_cost
+
+        resolve_cost(args.pareto_cost)  # a bad name fails before the benchmark runs
     result = bench_files(
         args.scores, args.truth, _csv_list(args.truth_metric) or [],
         run_key=args.run_key, dataset=args.dataset, truth_dataset=args.truth_dataset,
         proxies=_csv_list(args.proxies), arch_column=args.arch_column, missing=missing,
         directions=parse_direction_overrides(args.direction), metrics=_csv_list(args.metrics) or [],
         topk=_floats(args.topk, "--topk"), bootstrap=args.bootstrap, seed=args.seed,
-        aggregate=_csv_list(args.aggregate), by_class=args.space if args.by_class else None,
-        report=args.report, pareto_cost=args.pareto_cost, cost_dataset=args.cost_dataset)
+        aggregate=_csv_list(args.aggregate), by_class=args.space if args.by_class else None)
     n = int(result.results["n"].max()) if len(result.results) else 0
     emit(result.results, args.format, title=f"{result.scores.shape[1]} proxies vs "
                                             f"{result.truth.shape[1]} truth metric(s), up to {n} archs")
     if args.report:
-        log.info("report written to %s", args.report)
+        from zcnas.report import write_report
+
+        cost = _pareto_cost(args.pareto_cost, result, args.truth, args.cost_dataset) if args.pareto_cost else None
+        meta = {"scores": _source(args.scores, args.run_key, args.dataset),
+                "truth": _source(args.truth, None, args.truth_dataset),
+                "truth metric": ", ".join(result.truth.columns),
+                "votes": f"one per function class of {args.space}" if args.by_class else None,
+                "bootstrap": f"{args.bootstrap} resamples, seed {args.seed}" if args.bootstrap else "none",
+                "Pareto cost": cost.name if cost is not None else None}
+        files = write_report(result.results, result.scores, result.truth, args.report,
+                             directions=result.directions, pareto_cost=cost, meta=meta)
+        log.info("report written to %s", files["report"])
     return 0
