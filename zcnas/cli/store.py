@@ -74,7 +74,7 @@ def run(args) -> int:
         else:
             emit(df, args.format, stream=sys.stdout)
     elif args.store_action == "compact":
-        with RecordStore(args.path, mode="r") as store:
+        with RecordStore(args.path, mode="r") as store:  # a maintenance command never creates a store
             pending = store.info()["journal_rows"]
         with RecordStore(args.path, mode="a") as store:  # opening folds in what the journal holds
             store.compact()
@@ -88,6 +88,7 @@ def run(args) -> int:
             if not sep or not col or not values:
                 raise InputError(f"--where {cond!r}: expected COLUMN=VALUE[,VALUE...], e.g. proxy=meco,meco_opt.")
             where[col.strip()] = [v.strip() for v in values.split(",")]
+        RecordStore(args.path, mode="r").close()  # a maintenance command never creates a store
         with RecordStore(args.path, mode="a") as store:
             n = store.delete(args.table, **where)
         log.info("removed %d row(s) of table %r from %s", n, args.table, args.path)
