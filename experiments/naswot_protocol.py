@@ -231,7 +231,7 @@ def timing(scores: pd.DataFrame, truth: pd.DataFrame, combo, pool: np.ndarray, n
     from zcnas.ranking import AggregateSelector, BenchmarkConfirmer, SearchPipeline, StoredScorer
 
     agg, sub = combo
-    conf = BenchmarkConfirmer(truth[[short, outcome]], metric=short, outcome=outcome)
+    conf = BenchmarkConfirmer(truth[[short, outcome]], metric=short, outcome=outcome, space="nb201")
     scorer = StoredScorer(scores, list(sub))
     selector = AggregateSelector(None if agg == "proxy" else agg, list(sub))
     times, same = [], True

@@ -23,6 +23,7 @@ from zcnas.ranking import (
 )
 from zcnas.records import RecordStore
 
+BENCH = {"metric": "c10_test_12ep", "outcome": "c10_test_200ep", "space": "nb201"}
 SPACE = get_space("nb201")
 
 
@@ -47,7 +48,7 @@ def test_benchmark_confirmation_picks_best_short_training_among_top_k():
     truth = _truth(archs, seed=1)
     scores = _fake_scores(archs)
     pipe = SearchPipeline(StoredScorer(scores, "params"), AggregateSelector(None, ["params"]),
-                          BenchmarkConfirmer(truth), k=5)
+                          BenchmarkConfirmer(truth, **BENCH), k=5)
     res = pipe.run(archs)
     top5 = scores["params"].sort_values(ascending=False).index[:5]  # params: higher is better
     assert set(res.confirmations["arch"]) == set(top5)
@@ -68,7 +69,7 @@ def test_pipeline_writes_every_stage_and_resumes(tmp_path, monkeypatch):
 
     def pipe():
         return SearchPipeline(ProxyScorer("params", ScoringConfig(batch_size=8)), AggregateSelector(),
-                              BenchmarkConfirmer(truth), k=3)
+                              BenchmarkConfirmer(truth, **BENCH), k=3)
 
     first = pipe().run(archs, store=store)
     with RecordStore(store, "r") as st:
@@ -106,7 +107,7 @@ CHEAP = ["|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2
 def test_training_confirmation_real_short_training_and_resume(tmp_path, monkeypatch):
     archs = CHEAP
     store = tmp_path / "train.h5"
-    confirmer = TrainingConfirmer(dataset="digits", epochs=1, batch_size=16, max_train_images=32,
+    confirmer = TrainingConfirmer(space="nb201", dataset="digits", epochs=1, batch_size=16, max_train_images=32,
                                   max_test_images=16, device="cpu")
     pipe = SearchPipeline(StoredScorer(_fake_scores(archs), ["params"]), AggregateSelector(), confirmer, k=2)
     res = pipe.run(archs, store=store)
@@ -128,7 +129,7 @@ def test_training_confirmation_real_short_training_and_resume(tmp_path, monkeypa
 def test_active_loop_respects_budget_and_records_rounds(tmp_path):
     archs = _archs(30, seed=4)
     truth = _truth(archs, seed=4)
-    pipe = SearchPipeline(StoredScorer(_fake_scores(archs)), AggregateSelector(), BenchmarkConfirmer(truth),
+    pipe = SearchPipeline(StoredScorer(_fake_scores(archs)), AggregateSelector(), BenchmarkConfirmer(truth, **BENCH),
                           k=3, active=True, batch=2, budget_trainings=9,
                           surrogate_params={"n_estimators": 20})
     store = tmp_path / "active.h5"
@@ -142,7 +143,7 @@ def test_active_loop_respects_budget_and_records_rounds(tmp_path):
     assert res.table["confirmed"].sum() == 9
     # a seconds budget: each benchmark confirmation is charged 100 s, so 250 s allows 3
     secs = SearchPipeline(StoredScorer(_fake_scores(archs)), AggregateSelector(),
-                          BenchmarkConfirmer(truth, seconds_per_training=100.0), k=1, active=True,
+                          BenchmarkConfirmer(truth, seconds_per_training=100.0, **BENCH), k=1, active=True,
                           budget_seconds=250, surrogate_params={"n_estimators": 20}).run(archs)
     assert len(secs.confirmations) == 3
 
@@ -152,7 +153,7 @@ def test_training_free_search_and_k_larger_than_candidates():
     res = SearchPipeline(StoredScorer(_fake_scores(archs)), AggregateSelector(), None, k=0).run(archs)
     assert not res.table["confirmed"].any() and res.table["criterion"].is_monotonic_decreasing
     res = SearchPipeline(StoredScorer(_fake_scores(archs)), AggregateSelector(),
-                         BenchmarkConfirmer(_truth(archs)), k=10).run(archs)
+                         BenchmarkConfirmer(_truth(archs), **BENCH), k=10).run(archs)
     assert res.table["confirmed"].all()
 
 
@@ -164,7 +165,7 @@ def test_search_errors():
     with pytest.raises(InputError, match="need a confirmer"):
         SearchPipeline(scorer, k=2)
     with pytest.raises(InputError, match="needs a budget"):
-        SearchPipeline(scorer, confirmer=BenchmarkConfirmer(_truth(archs)), active=True)
+        SearchPipeline(scorer, confirmer=BenchmarkConfirmer(_truth(archs), **BENCH), active=True)
     with pytest.raises(InputError, match="must be a Scorer"):
         SearchPipeline("synflow")
     with pytest.raises(DataError, match="no stored scores"):
@@ -172,7 +173,7 @@ def test_search_errors():
     with pytest.raises(DataError, match="no column"):
         StoredScorer(_fake_scores(archs), "naswot")
     with pytest.raises(DataError, match="No truth column"):
-        BenchmarkConfirmer(_truth(archs), metric="c10_test_1ep")
+        BenchmarkConfirmer(_truth(archs), metric="c10_test_1ep", outcome=None, space="nb201")
 
 
 def test_cli_search_benchmark_confirmation(tmp_path, capsys):
@@ -202,7 +203,7 @@ def test_cli_search_benchmark_confirmation(tmp_path, capsys):
 
 @pytest.mark.benchdata
 def test_benchmark_confirmer_on_nb201(bench_root):
-    conf = BenchmarkConfirmer.from_benchmark(bench_root)
+    conf = BenchmarkConfirmer.from_benchmark("nb201", bench_root)
     assert len(conf.truth) == 15625
     best = conf.truth["c10_test_200ep"].idxmax()
     c = conf.confirm(best)

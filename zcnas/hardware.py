@@ -131,7 +131,7 @@ def summarize(samples_ms: Sequence[float]) -> dict[str, float]:
 
 def measure_latency(model_or_arch, input_shape: Sequence[int] = (1, 3, 32, 32), device: str = "cpu",
                     warmup: int = 10, repeats: int = 50, threads: int | None = None, *,
-                    space: str = "nb201", num_classes: int = 10, seed: int = 0) -> LatencyResult:
+                    space: str | None = None, num_classes: int = 10, seed: int = 0) -> LatencyResult:
     """Time the forward pass of ``model_or_arch`` on ``device``.
 
     ``model_or_arch``: an ``nn.Module`` (copied, never changed) or an architecture of ``space``
@@ -195,7 +195,7 @@ def latency_run_key(label: str, result_or_settings: LatencyResult | dict, host: 
     return "latency:" + hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def latency_rows(results: dict[str, LatencyResult], *, label: str, space: str = "nb201",
+def latency_rows(results: dict[str, LatencyResult], *, label: str, space: str | None = None,
                  host: str | None = None) -> list[dict]:
     """Rows of the ``latency`` table for ``{arch: LatencyResult}``."""
     host = host or platform.node()
@@ -208,7 +208,7 @@ def latency_rows(results: dict[str, LatencyResult], *, label: str, space: str = 
     return rows
 
 
-def measure_archs(archs: Sequence, *, space: str = "nb201", label: str | None = None,
+def measure_archs(archs: Sequence, *, space: str | None = None, label: str | None = None,
                   input_shape: Sequence[int] = (1, 3, 32, 32), device: str = "cpu", warmup: int = 10,
                   repeats: int = 50, threads: int | None = None, num_classes: int = 10, seed: int = 0,
                   store=None, progress: bool = False) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import logging
 import pandas as pd
 
 from zcnas.cli.output import FORMATS, emit
+from zcnas.spaces import default_space
 
 log = logging.getLogger("zcnas")
 
@@ -28,7 +29,7 @@ def add_parser(sub) -> None:
     g.add_argument("--arch-column", default="arch", help="column holding the architecture (default: arch)")
     g.add_argument("--arch-format", choices=("string", "naslib"), default="string",
                    help="official string or NASLib op tuple (default: string)")
-    g.add_argument("--space", default="nb201", help="search space of the strings (default: nb201)")
+    g.add_argument("--space", default=None, help=f"search space of the strings (default: {default_space()})")
     g.add_argument("--metric", action="append", default=[], metavar="COLUMN[=NAME]",
                    help="metric column to import, optionally renamed (repeat for several)")
     g.add_argument("--split", help="evaluation split, e.g. ori-test, x-valid")

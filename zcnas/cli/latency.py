@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from zcnas.cli.output import add_format_option, emit
+from zcnas.spaces import default_space
 
 log = logging.getLogger("zcnas")
 
@@ -17,7 +18,7 @@ def add_parser(sub) -> None:
                     "10th/90th percentiles in ms. With --store the rows go to its 'latency' table, where "
                     "budgets such as `zcnas rank --max latency:LABEL=5ms --costs STORE` find them. "
                     "On a shared machine timings are noisy: compare medians, and use --threads.")
-    p.add_argument("--space", default="nb201", help="search space (default nb201)")
+    p.add_argument("--space", default=None, help=f"search space (default: {default_space()}; see `zcnas list spaces`)")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--sample", type=int, metavar="N", help="N architectures drawn with --seed")
     g.add_argument("--archs", metavar="FILE", help="file of architecture strings (lines, JSON lines or CSV)")

@@ -20,8 +20,13 @@ def list_table(what: str, pattern: str = "*") -> pd.DataFrame:
     if what == "spaces":
         from zcnas.spaces import SPACES, get_space
 
-        rows = [{"name": n, "aliases": ",".join(SPACES.entry(n).aliases), "size": len(get_space(n)),
-                 "description": SPACES.entry(n).meta.get("description", "")} for n in SPACES.names(pattern)]
+        rows = []
+        for n in SPACES.names(pattern):
+            d = get_space(n).describe()
+            rows.append({"name": n, "aliases": ",".join(SPACES.entry(n).aliases),
+                         "size": d["size"] if d["size"] is not None else "not enumerable",
+                         "default_ranker": d["default_ranker"], "default_dataset": d["default_dataset"],
+                         "description": SPACES.entry(n).meta.get("description", "")})
     elif what == "proxies":
         from zcnas.proxies import PROXIES
 

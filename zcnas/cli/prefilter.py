@@ -15,6 +15,8 @@ import math
 import sys
 from typing import TextIO
 
+from zcnas.spaces import default_space
+
 log = logging.getLogger("zcnas")
 
 
@@ -29,7 +31,7 @@ def add_parser(sub) -> None:
     p.add_argument("--proxies", default="synflow,naswot", help="comma-separated proxies (default synflow,naswot)")
     p.add_argument("--aggregate", default=None,
                    help="how several proxies combine (default mean_log_rank; see `zcnas list aggregates`)")
-    p.add_argument("--space", default="nb201", help="search space of the strings (default nb201)")
+    p.add_argument("--space", default=None, help=f"search space of the strings (default: {default_space()})")
     p.add_argument("--dataset", default="digits",
                    help="image source for data-dependent proxies: digits (built in), cifar10, cifar100, npz")
     p.add_argument("--data-dir", default=None, help="folder (or .npz file) with the dataset's images")

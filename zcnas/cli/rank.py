@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from zcnas.cli.output import add_format_option, emit
+from zcnas.spaces import default_space
 
 log = logging.getLogger("zcnas")
 
@@ -14,7 +15,7 @@ def add_parser(sub) -> None:
         "rank", help="rank architectures by zero-cost proxies",
         description="Score candidate architectures at initialisation and rank them. Results are saved "
                     "to --store as they are computed; the same command resumes an interrupted run.")
-    p.add_argument("--space", default="nb201", help="search space (default nb201)")
+    p.add_argument("--space", default=None, help=f"search space (default: {default_space()}; see `zcnas list spaces`)")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--sample", type=int, metavar="N", help="N architectures drawn with --seed")
     g.add_argument("--all", action="store_true", help="every architecture of the space")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from zcnas.cli.output import add_format_option, emit
+from zcnas.spaces import default_space
 
 log = logging.getLogger("zcnas")
 
@@ -16,7 +17,7 @@ def add_parser(sub) -> None:
                     "(or a surrogate), confirm the top k by short training (real, or a benchmark's 12-epoch "
                     "accuracy) and print the final ranking. With --store every stage is saved and the same "
                     "command resumes.")
-    p.add_argument("--space", default="nb201", help="search space (default nb201)")
+    p.add_argument("--space", default=None, help=f"search space (default: {default_space()}; see `zcnas list spaces`)")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--sample", type=int, metavar="N", help="N architectures drawn with --seed")
     g.add_argument("--all", action="store_true", help="every architecture of the space")
@@ -44,8 +45,12 @@ def add_parser(sub) -> None:
                    help="benchmark: a tabular benchmark's short-schedule accuracy; train: real short training")
     c.add_argument("--truth", default=None, help="record store with imported truth (benchmark confirmation)")
     c.add_argument("--data-root", default=None, help="benchmark folder (default ZCNAS_DATA) when --truth is not given")
-    c.add_argument("--metric", default="c10_test_12ep", help="benchmark metric that plays the short training")
-    c.add_argument("--outcome", default="c10_test_200ep", help="benchmark metric reported as the outcome ('' for none)")
+    c.add_argument("--metric", default=None,
+                   help="benchmark metric that plays the short training (default: the space's, e.g. NB201 "
+                        "c10_test_12ep)")
+    c.add_argument("--outcome", default=None,
+                   help="benchmark metric reported as the outcome (default: the space's, e.g. NB201 c10_test_200ep; "
+                        "'' for none)")
     c.add_argument("--seconds-per-training", type=float, default=0.0,
                    help="nominal cost of one benchmark confirmation (for --budget-seconds)")
     c.add_argument("--epochs", type=int, default=12, help="epochs of real short training")
@@ -74,7 +79,7 @@ def run(args) -> int:
                     scores_store=args.scores_store, scores_run_key=args.scores_run_key,
                     scores_dataset=args.scores_dataset, surrogate=args.surrogate, records=args.records,
                     target=args.target, k=args.k, confirm=args.confirm, truth=args.truth, data_root=args.data_root,
-                    metric=args.metric, outcome=args.outcome or None,
+                    metric=args.metric, outcome="" if args.outcome is None else (args.outcome or None),
                     seconds_per_training=args.seconds_per_training, epochs=args.epochs,
                     train_dataset=args.train_dataset, train_data_dir=args.train_data_dir,
                     train_device=args.train_device, max_train_images=args.max_train_images,

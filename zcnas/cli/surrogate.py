@@ -14,6 +14,7 @@ import pandas as pd
 
 from zcnas.cli.output import add_format_option, emit
 from zcnas.errors import DataError
+from zcnas.spaces import default_space
 
 log = logging.getLogger("zcnas")
 
@@ -22,7 +23,7 @@ def _model_options(p) -> None:
     p.add_argument("--features", default="onehot,graf",
                    help="feature spec: encodings (onehot, adjacency, path), graf, then "
                         "proxies:NAME,NAME,... last (default onehot,graf)")
-    p.add_argument("--space", default="nb201", help="search space (default nb201)")
+    p.add_argument("--space", default=None, help=f"search space (default: {default_space()}; see `zcnas list spaces`)")
     p.add_argument("--tune", choices=("none", "cv"), default="none",
                    help="hyperparameter search by inner CV on the training records only")
     p.add_argument("--objective", default="reg:squarederror",

@@ -10,7 +10,7 @@ from zcnas.errors import DataError, InputError
 from zcnas.spaces import get_space
 
 
-def read_arch_file(path: str | Path, space_name: str = "nb201") -> list[Architecture]:
+def read_arch_file(path: str | Path, space_name: str | None = None) -> list[Architecture]:
     """Architectures from a text file: one string per line, JSON lines (a string or an object with
     an ``arch`` key), or a CSV with an ``arch`` column. Errors name the line."""
     p = Path(path)
@@ -49,7 +49,7 @@ def read_arch_file(path: str | Path, space_name: str = "nb201") -> list[Architec
     return out
 
 
-def candidates(space_name: str = "nb201", *, sample: int | None = None, all: bool = False,
+def candidates(space_name: str | None = None, *, sample: int | None = None, all: bool = False,
                archs=None, archs_file: str | Path | None = None, seed: int = 0) -> list[Architecture]:
     """Exactly one of ``sample``, ``all``, ``archs`` or ``archs_file`` picks the candidates."""
     chosen = [sample is not None, bool(all), archs is not None, archs_file is not None]

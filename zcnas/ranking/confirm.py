@@ -6,10 +6,11 @@ outcome (e.g. a benchmark's 200-epoch accuracy), and a row for the record store'
 table. Two are built in:
 
 ``TrainingConfirmer``   real short training with :func:`zcnas.ranking.train.train_architecture`
-                        (the NB201 recipe; CUDA when present, the CPU otherwise).
-``BenchmarkConfirmer``  a tabular benchmark's short-schedule accuracy (NB201's 12-epoch
-                        ``c10_test_12ep`` by default) plays the short training, and its 200-epoch
-                        test accuracy (``c10_test_200ep``, NATS-Bench seed mean) is the outcome.
+                        (the space's registered recipe; CUDA when present, the CPU otherwise).
+``BenchmarkConfirmer``  a tabular benchmark's short-schedule metric plays the short training and
+                        another metric is the outcome; both are named explicitly, and a space
+                        declares its usual pair (``space.confirm_metrics``, e.g. NB201's 12-epoch
+                        and 200-epoch CIFAR-10 test accuracy) for :meth:`BenchmarkConfirmer.from_benchmark`.
 
 :func:`confirm_many` runs a confirmer over a list with a store: a confirmation already in the store
 under the confirmer's run key (same configuration) is read back instead of being redone.
@@ -54,7 +55,7 @@ class Confirmer(ABC):
     """Confirms one architecture at a time. Subclasses implement :meth:`describe` (the
     configuration, which names the run in the ``trainings`` table) and :meth:`confirm`."""
 
-    space: str = "nb201"
+    space: str = ""
 
     @abstractmethod
     def describe(self) -> dict[str, Any]:
@@ -78,11 +79,11 @@ class Confirmer(ABC):
 
 
 class TrainingConfirmer(Confirmer):
-    """Real short training (NB201 recipe) of each architecture; see
+    """Real short training (the space's recipe) of each architecture; see
     :func:`zcnas.ranking.train.train_architecture` for the parameters. ``device=None`` picks CUDA
     when present, else the CPU."""
 
-    def __init__(self, *, space: str = "nb201", dataset: str = "cifar10", data_dir: str | None = None,
+    def __init__(self, *, space: str, dataset: str = "cifar10", data_dir: str | None = None,
                  epochs: int = 12, batch_size: int = 256, lr: float = 0.1, seed: int = 0,
                  device: str | None = None, max_train_images: int | None = None,
                  max_test_images: int | None = None, progress: bool = False):
@@ -119,16 +120,15 @@ class BenchmarkConfirmer(Confirmer):
     """A tabular benchmark plays the short training, for fast studies.
 
     ``truth``: a wide frame (index arch strings, one column per metric), a record store path or an
-    open :class:`~zcnas.records.RecordStore` holding imported truth (``zcnas importer nb201-merged
-    --store PATH``). ``metric`` is what a confirmation returns (default the NB201 12-epoch CIFAR-10
-    test accuracy), ``outcome`` what the search is judged by (default the 200-epoch test accuracy,
-    NATS-Bench seed mean; ``None`` for none). ``seconds_per_training`` is the nominal cost charged
-    per confirmation (the tables used here hold no training times), for budgets in seconds.
+    open :class:`~zcnas.records.RecordStore` holding imported truth (``zcnas import <importer>
+    --store PATH``). ``metric`` is what a confirmation returns (a short-schedule accuracy),
+    ``outcome`` what the search is judged by (``None`` for none); both are metric names of
+    ``zcnas.records.importers.METRICS``. ``seconds_per_training`` is the nominal cost charged per
+    confirmation (the tables used here hold no training times), for budgets in seconds.
     """
 
-    def __init__(self, truth: pd.DataFrame | str | Path | Any, *, metric: str = "c10_test_12ep",
-                 outcome: str | None = "c10_test_200ep", space: str = "nb201",
-                 seconds_per_training: float = 0.0):
+    def __init__(self, truth: pd.DataFrame | str | Path | Any, *, metric: str, outcome: str | None,
+                 space: str, seconds_per_training: float = 0.0):
         self.space = get_space(space).name
         self.metric = metric
         self.outcome_metric = outcome
@@ -147,19 +147,31 @@ class BenchmarkConfirmer(Confirmer):
         missing = [m for m in wanted if m not in frame.columns]
         if missing:
             raise DataError(f"No truth column(s) {missing} for the benchmark confirmer; columns are "
-                            f"{list(frame.columns)[:20]}. Import them first (zcnas importer nb201-merged).")
+                            f"{list(frame.columns)[:20]}. Import them first (zcnas import --help lists the "
+                            f"importers).")
         self._truth = frame[wanted].astype(float)
         self._source = getattr(truth, "path", truth if isinstance(truth, str | Path) else "frame")
 
     @classmethod
-    def from_benchmark(cls, data_root: str | Path | None = None, **options: Any) -> BenchmarkConfirmer:
-        """Read NB201's merged table from the benchmark folder (``data_root`` or ``ZCNAS_DATA``)."""
+    def from_benchmark(cls, space: str, data_root: str | Path | None = None, *, metric: str | None = None,
+                       outcome: str | None = "", **options: Any) -> BenchmarkConfirmer:
+        """The space's benchmark table (its ``truth_importer``) read from the benchmark folder
+        (``data_root`` or ``ZCNAS_DATA``); ``metric``/``outcome`` default to the space's
+        ``confirm_metrics``."""
         from zcnas.records.importers import run_importer
 
-        truth = run_importer("nb201-merged", None, data_root=data_root, scores=False, hw=False)["truth"]
+        sp = get_space(space)
+        if sp.truth_importer is None or sp.confirm_metrics is None:
+            raise InputError(f"Space {sp.name!r} declares no benchmark table to confirm with; pass a truth "
+                             f"frame or store to BenchmarkConfirmer (CLI: --truth STORE).")
+        default_metric, default_outcome = sp.confirm_metrics
+        metric = metric or default_metric
+        outcome = default_outcome if outcome == "" else outcome
+        truth = run_importer(sp.truth_importer, None, data_root=data_root,
+                             **sp.truth_importer_options)["truth"]
         wide = truth.pivot_table(index="arch", columns="metric", values="value", aggfunc="last")
         wide.columns.name = None
-        return cls(wide, **options)
+        return cls(wide, metric=metric, outcome=outcome, space=sp.name, **options)
 
     @property
     def truth(self) -> pd.DataFrame:

@@ -98,7 +98,7 @@ class Prefilter:
     """
 
     def __init__(self, *, proxies: Sequence[str] | str = ("synflow", "naswot"), aggregate: str | None = None,
-                 space: str = "nb201", dataset: str = "digits", data_dir: str | None = None,
+                 space: str | None = None, dataset: str = "digits", data_dir: str | None = None,
                  batch_size: int = 64, seed: int = 0, sampling: str = "random", device: str = "cpu",
                  cache: pd.DataFrame | None = None, store: str | None = None, dedupe: bool = False,
                  backend: str = "local", workers: int | None = None, raise_errors: bool = False):

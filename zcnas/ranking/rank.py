@@ -56,7 +56,7 @@ def order_by(wide: pd.DataFrame, proxies: Sequence[str], aggregate: str | None =
     return table.reset_index(drop=True)
 
 
-def rank(space: str = "nb201", *, proxies: Sequence[str] | str = ("synflow", "jacob_cov", "naswot"),
+def rank(space: str | None = None, *, proxies: Sequence[str] | str = ("synflow", "jacob_cov", "naswot"),
          sample: int | None = None, all: bool = False, archs=None, archs_file: str | Path | None = None,
          dataset: str = "digits", data_dir: str | None = None, batch_size: int = 64, seed: int = 0,
          sampling: str = "random", store: str | Path | None = None, aggregate: str | None = None,

@@ -36,7 +36,7 @@ def build_seeded(space_name: str, arch: Architecture | str, num_classes: int, se
     its default dataset; ``build_options`` go to the space's ``build`` (e.g. a task)."""
     import torch
 
-    space = get_space(space_name)
+    space = get_space(space_name or None)
     a = space.coerce(arch)
     shape = tuple(input_shape) if input_shape else space.input_shape(space.default_dataset)
     with torch.random.fork_rng(devices=[]):
@@ -76,7 +76,7 @@ class ScoringConfig:
         _memory_format(self.memory_format)  # a bad name fails here, naming the choices
         check_int("batch_size", self.batch_size, "ScoringConfig", minimum=1)
         check_int("seed", self.seed, "ScoringConfig", minimum=0)
-        object.__setattr__(self, "space", get_space(self.space).name)
+        object.__setattr__(self, "space", get_space(self.space or None).name)
         if self.input_shape is not None:
             object.__setattr__(self, "input_shape", tuple(int(v) for v in self.input_shape))
 

@@ -305,7 +305,7 @@ class SearchPipeline:
     def __init__(self, scorer: Scorer, selector: Selector | None = None, confirmer: Confirmer | None = None, *,
                  k: int = 10, active: bool = False, batch: int | None = None, budget_trainings: int | None = None,
                  budget_seconds: float | None = None, surrogate_params: dict[str, Any] | None = None,
-                 space: str = "nb201"):
+                 space: str | None = None):
         owner = "SearchPipeline"
         if not isinstance(scorer, Scorer):
             raise InputError(f"The 'scorer' parameter of {owner} must be a Scorer. Got {type(scorer).__name__}.")
@@ -469,7 +469,7 @@ def _order(values: pd.Series) -> list[str]:
 
 
 # ---- the library form of ``zcnas search`` ----------------------------------------------------------
-def search(space: str = "nb201", *, sample: int | None = None, all: bool = False, archs=None,
+def search(space: str | None = None, *, sample: int | None = None, all: bool = False, archs=None,
            archs_file: str | Path | None = None, seed: int = 0,
            proxies: Sequence[str] | str = ("synflow", "jacob_cov", "naswot"), aggregate: str | None = "mean_log_rank",
            dataset: str = "digits", data_dir: str | None = None, batch_size: int = 64, device: str = "cpu",
@@ -478,7 +478,7 @@ def search(space: str = "nb201", *, sample: int | None = None, all: bool = False
            scores_dataset: str | None = None,
            surrogate: str | Path | None = None, records: str | Path | None = None, target: str | None = None,
            k: int = 10, confirm: str = "benchmark", truth: str | Path | None = None, data_root: str | None = None,
-           metric: str = "c10_test_12ep", outcome: str | None = "c10_test_200ep",
+           metric: str | None = None, outcome: str | None = "",
            seconds_per_training: float = 0.0, epochs: int = 12, train_dataset: str = "cifar10",
            train_data_dir: str | None = None, train_device: str | None = None,
            max_train_images: int | None = None, max_test_images: int | None = None,
@@ -490,13 +490,15 @@ def search(space: str = "nb201", *, sample: int | None = None, all: bool = False
     Candidates: one of ``sample``, ``all``, ``archs``, ``archs_file``. Scores: computed with
     ``proxies`` on ``dataset`` (``scores_store`` reads precomputed ones instead). Selector: the
     ``aggregate`` of the proxies, or a surrogate (``surrogate`` = saved model path, or ``records`` +
-    ``target``). Confirmation (``confirm``): ``"benchmark"`` (``metric``/``outcome`` from ``truth``, a
-    record store, else the NB201 merged table under ``data_root`` / ``ZCNAS_DATA``), ``"train"``
+    ``target``). Confirmation (``confirm``): ``"benchmark"`` (``metric``/``outcome``, by default the
+    space's ``confirm_metrics``, from ``truth``, a record store, else the space's benchmark table
+    under ``data_root`` / ``ZCNAS_DATA``), ``"train"``
     (real short training of ``epochs`` on ``train_dataset``) or ``"none"``.
     """
     from zcnas.ranking.candidates import candidates as make_candidates
     from zcnas.ranking.scoring import ScoringConfig
 
+    space = get_space(space).name
     if confirm not in ("benchmark", "train", "none"):
         raise InputError(f"The 'confirm' parameter of search must be one of ('benchmark', 'train', 'none'). "
                          f"Got {confirm!r} instead.")
@@ -515,9 +517,16 @@ def search(space: str = "nb201", *, sample: int | None = None, all: bool = False
         selector = AggregateSelector(aggregate)
     confirmer: Confirmer | None
     if confirm == "benchmark":
-        opts = {"metric": metric, "outcome": outcome, "space": space, "seconds_per_training": seconds_per_training}
-        confirmer = (BenchmarkConfirmer(truth, **opts) if truth is not None
-                     else BenchmarkConfirmer.from_benchmark(data_root, **opts))
+        if truth is not None:
+            pair = get_space(space).confirm_metrics or (None, None)
+            if (metric or pair[0]) is None:
+                raise InputError(f"Space {space!r} declares no short-training metric; pass metric= (CLI: --metric).")
+            confirmer = BenchmarkConfirmer(truth, metric=metric or pair[0], space=space,
+                                           outcome=pair[1] if outcome == "" else outcome,
+                                           seconds_per_training=seconds_per_training)
+        else:
+            confirmer = BenchmarkConfirmer.from_benchmark(space, data_root, metric=metric, outcome=outcome,
+                                                          seconds_per_training=seconds_per_training)
     elif confirm == "train":
         confirmer = TrainingConfirmer(space=space, dataset=train_dataset, data_dir=train_data_dir, epochs=epochs,
                                       seed=seed, device=train_device, max_train_images=max_train_images,

@@ -1,8 +1,9 @@
-"""Confirmation by real short training: the NAS-Bench-201 recipe on a real image set.
+"""Confirmation by real short training: the space's own benchmark recipe on a real image set.
 
-Recipe (Dong & Yang, ICLR 2020): SGD with Nesterov momentum 0.9, learning rate 0.1 decayed to 0
-by a per-step cosine, weight decay 5e-4, batch 256, random crop (zero padding 4) and horizontal
-flip, cross-entropy; 12 epochs by default (NB201's short schedule), configurable. Trains on the
+The recipe is registered with the space (``space.training_recipe``, a
+:class:`zcnas.spaces.TrainingRecipe`: SGD momentum / Nesterov, learning rate with a per-step cosine
+to 0 or constant, weight decay, batch size, epochs, crop-and-flip augmentation, gradient clipping,
+label smoothing); ``epochs``, ``batch_size`` and ``lr`` may be overridden per call. Trains on the
 dataset's train split and reports test accuracy (percent) after every epoch. On CUDA it uses mixed
 precision (autocast + GradScaler); on the CPU full precision.
 
@@ -26,11 +27,8 @@ from zcnas.arch import Architecture
 from zcnas.data import ImageSet, load_images
 from zcnas.errors import InputError, check_int
 from zcnas.spaces import get_space
-from zcnas.spaces.base import SearchSpace
+from zcnas.spaces.base import SearchSpace, TrainingRecipe
 
-#: NB201's hyper-parameters
-MOMENTUM = 0.9
-WEIGHT_DECAY = 5e-4
 CROP_PADDING = 4
 EVAL_BATCH = 500
 
@@ -53,7 +51,7 @@ class TrainResult:
     lr: float = 0.1
     train_loss: list[float] = field(default_factory=list)
 
-    def to_record(self, run_key: str, space: str | SearchSpace = "nb201") -> dict[str, Any]:
+    def to_record(self, run_key: str, space: str | SearchSpace) -> dict[str, Any]:
         """A row of the record store's ``trainings`` table."""
         name = space.name if isinstance(space, SearchSpace) else get_space(space).name
         return {
@@ -120,16 +118,18 @@ def train_architecture(
     *,
     dataset: str = "cifar10",
     data_dir: str | None = None,
-    epochs: int = 12,
-    batch_size: int = 256,
-    lr: float = 0.1,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float | None = None,
     seed: int = 0,
     device: str | None = None,
     max_train_images: int | None = None,
     max_test_images: int | None = None,
     progress: bool = True,
 ) -> TrainResult:
-    """Train ``arch`` from scratch with the NB201 recipe and return its test accuracy per epoch.
+    """Train ``arch`` from scratch with its space's recipe and return its test accuracy per epoch.
+
+    ``epochs``, ``batch_size`` and ``lr`` default to the recipe's (``space.training_recipe``).
 
     ``dataset``/``data_dir`` are as for :func:`zcnas.data.load_images` (``"digits"`` needs no
     download). ``max_train_images`` / ``max_test_images`` use seeded random subsets of the train /
@@ -143,6 +143,13 @@ def train_architecture(
     a = sp.coerce(arch)
     arch_str = sp.format(a)
     owner = "train_architecture"
+    recipe: TrainingRecipe | None = sp.training_recipe
+    if recipe is None:
+        raise InputError(f"Space {sp.name!r} registers no training recipe, so zcnas cannot train its networks; "
+                         f"confirm with a benchmark instead (--confirm benchmark).")
+    epochs = recipe.epochs if epochs is None else epochs
+    batch_size = recipe.batch_size if batch_size is None else batch_size
+    lr = recipe.lr if lr is None else lr
     check_int("epochs", epochs, owner, minimum=1)
     check_int("batch_size", batch_size, owner, minimum=2)
     check_int("seed", seed, owner, minimum=0)
@@ -172,18 +179,19 @@ def train_architecture(
 
     xtr, ytr = to_dev(x_train, y_train)  # uint8 on the device; converted per batch
     xte, yte = to_dev(x_test, y_test)
-    mean = torch.tensor(train_set.mean, dtype=torch.float32, device=dev).view(1, 3, 1, 1)
-    std = torch.tensor(train_set.std, dtype=torch.float32, device=dev).view(1, 3, 1, 1)
+    mean = torch.tensor(train_set.mean, dtype=torch.float32, device=dev).view(1, -1, 1, 1)
+    std = torch.tensor(train_set.std, dtype=torch.float32, device=dev).view(1, -1, 1, 1)
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = sp.build(a, num_classes=train_set.num_classes)
+        model = sp.build(a, num_classes=train_set.num_classes, input_shape=tuple(int(v) for v in (
+            x_train.shape[3], x_train.shape[1], x_train.shape[2])))
     cl = torch.channels_last  # NHWC: about twice as fast for these convolutions and pools on CPU
     model = model.to(dev, memory_format=cl)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY,
-                          nesterov=True)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay,
+                          nesterov=recipe.nesterov and recipe.momentum > 0)
     scaler = torch.amp.GradScaler("cuda") if use_amp else None
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
     gen = torch.Generator().manual_seed(seed)
 
     steps_per_epoch = n_train // batch_size + (1 if n_train % batch_size >= 2 else 0)
@@ -216,9 +224,12 @@ def train_architecture(
             idx = order[i:i + batch_size]
             if len(idx) < 2:  # batch norm cannot train on a single image
                 continue
-            for group in opt.param_groups:
-                group["lr"] = 0.5 * lr * (1.0 + math.cos(math.pi * step / total_steps))
-            xb = augment(xtr[idx].float().div_(255.0), gen)
+            if recipe.schedule == "cosine":
+                for group in opt.param_groups:
+                    group["lr"] = 0.5 * lr * (1.0 + math.cos(math.pi * step / total_steps))
+            xb = xtr[idx].float().div_(255.0)
+            if recipe.augment == "crop_flip":
+                xb = augment(xb, gen, recipe.crop_padding)
             xb = ((xb - mean) / std).contiguous(memory_format=cl)
             yb = ytr[idx]
             opt.zero_grad(set_to_none=True)
@@ -226,10 +237,15 @@ def train_architecture(
                 loss = loss_fn(model(xb), yb)
             if scaler is not None:
                 scaler.scale(loss).backward()
+                if recipe.grad_clip:
+                    scaler.unscale_(opt)
+                    nn.utils.clip_grad_norm_(model.parameters(), recipe.grad_clip)
                 scaler.step(opt)
                 scaler.update()
             else:
                 loss.backward()
+                if recipe.grad_clip:
+                    nn.utils.clip_grad_norm_(model.parameters(), recipe.grad_clip)
                 opt.step()
             loss_sum += float(loss.detach()) * len(idx)
             seen += len(idx)

@@ -89,6 +89,11 @@ class SearchSpace(ABC):
     training_recipe: TrainingRecipe | None = None
     #: protocols of :mod:`zcnas.protocols` that :meth:`build`'s networks implement
     network_protocols: tuple[str, ...] = ()
+    #: importer (``zcnas.records.importers``) that reads the space's benchmark table, its options,
+    #: and the (short-training, outcome) metric pair a benchmark confirmation uses
+    truth_importer: str | None = None
+    truth_importer_options: dict[str, Any] = {}
+    confirm_metrics: tuple[str, str | None] | None = None
 
     # ---- strings ---------------------------------------------------------------------------------
     @abstractmethod

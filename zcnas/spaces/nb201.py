@@ -55,6 +55,9 @@ class NB201Space(EnumerableSpace):
                            "(experiments/results/proxy_family/)")
     training_recipe = RECIPE
     network_protocols = ("thin_copy", "block_trunk")
+    truth_importer = "nb201-merged"
+    truth_importer_options = {"scores": False, "hw": False}
+    confirm_metrics = ("c10_test_12ep", "c10_test_200ep")
     input_shapes = {"imagenet16-120": (3, 16, 16), "ImageNet16-120": (3, 16, 16)}
 
     # ---- strings ---------------------------------------------------------------------------------
