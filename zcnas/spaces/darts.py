@@ -182,10 +182,10 @@ def _literal(text: str) -> Any:
 
 
 def _concat(v: Any, field: str, text: object) -> None:
+    shown = f"{v.name}({', '.join(map(repr, v.args))})" if isinstance(v, _Call) else repr(v)
     if isinstance(v, _Call) and v.name == "range" and not v.kwargs and all(isinstance(a, int) for a in v.args):
         v = list(range(*v.args))
-    if not isinstance(v, list | tuple) or [x for x in v] != list(CONCAT):
-        shown = f"range({', '.join(map(str, v.args))})" if isinstance(v, _Call) else repr(v)
+    if not isinstance(v, list | tuple) or list(v) != list(CONCAT):
         raise InputError(f"Bad DARTS genotype {echo(text)}: {field}={shown}; the DARTS space concatenates "
                          f"nodes [2, 3, 4, 5] in every cell.")
 
@@ -611,7 +611,7 @@ def count_flops(arch: Architecture | str, *, num_classes: int = 10, input_shape:
 
     def fact_reduce(cin: int, cout: int, h: int, w: int, affine_bn: int) -> int:
         oh, ow = size(h, 1, 2, 0), size(w, 1, 2, 0)
-        o2h, o2w = size(h - 1, 1, 2, 0), size(w - 1, 1, 2, 0)
+        o2h, o2w = size(h - 1 + h % 2, 1, 2, 0), size(w - 1 + w % 2, 1, 2, 0)  # odd sizes are padded
         return cin * h * w + cin * (cout // 2) * (oh * ow + o2h * o2w) + affine_bn * cout * oh * ow
 
     def dil(c: int, k: int, s: int, p: int, d: int, h: int, w: int) -> tuple[int, int, int]:

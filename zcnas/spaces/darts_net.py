@@ -64,7 +64,11 @@ class SepConv(nn.Sequential):
 
 
 class FactorizedReduce(nn.Module):
-    """ReLU, two stride-2 1x1 convs on the input and on the input shifted by one pixel, concat, BN."""
+    """ReLU, two stride-2 1x1 convs on the input and on the input shifted by one pixel, concat, BN.
+
+    As DARTS on even sizes. On an odd size DARTS' version fails (its two halves differ in size);
+    here the shifted input is zero-padded by one row/column at the end so both halves have
+    ceil(H/2) rows (the thin copy sees 3 x 3 inputs)."""
 
     def __init__(self, c_in: int, c_out: int, affine: bool = True):
         super().__init__()
@@ -77,7 +81,10 @@ class FactorizedReduce(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(x)
-        return self.bn(torch.cat([self.conv_1(x), self.conv_2(x[:, :, 1:, 1:])], dim=1))
+        shifted = x[:, :, 1:, 1:]
+        if x.shape[2] % 2 or x.shape[3] % 2:  # odd sizes (never in DARTS on CIFAR): pad to match conv_1
+            shifted = nn.functional.pad(shifted, (0, x.shape[3] % 2, 0, x.shape[2] % 2))
+        return self.bn(torch.cat([self.conv_1(x), self.conv_2(shifted)], dim=1))
 
 
 class Zero(nn.Module):
