@@ -277,13 +277,17 @@ class TNB101MicroSpace(_TNB101Space):
     def canonical(self, arch: Architecture | str) -> str:
         """Symbolic form of the cell's function, shared by cells that compute the same network.
 
-        NB201's rule (NATS-Bench's unique string: nodes are sorted sums; ``skip_connect`` passes its
-        input, other operations wrap it as ``(x)@op``, zero terms are ``#``), applied to the cell as
-        it acts in TNB101's *reduction* position: there an edge leaving the cell input halves the
-        resolution and doubles the channels, so its ``skip_connect`` is a factorized reduction
-        (``(0)@fr``, with parameters) rather than the identity. The same cell is used in the normal
-        positions; the normal-position form is a function of this one (replace ``(0)@fr`` by ``0``),
-        so equal strings mean the same network for any parameter values."""
+        ``"<normal> | <reduction>"``: NB201's rule (NATS-Bench's unique string: nodes are sorted
+        sums; ``skip_connect`` passes its input, other operations wrap it as ``(x)@op``, zero
+        terms are ``#``) for the cell in its normal positions (identical to NB201's canonical of the
+        same six operations) and in its reduction positions, where an edge leaving the cell input
+        halves the resolution and doubles the channels, so its ``skip_connect`` is a factorized
+        reduction with weights (``(0)@fr``), not the identity. The same cell sits in both kinds of
+        position, so two cells are one class only when both forms agree (1,730 classes of 4,096;
+        the normal form alone gives 1,236). As for NB201, equal strings mean the same network for
+        any parameter values, up to the limits of NATS-Bench's string (skip-connected sums are
+        spliced in without re-sorting, so some cells that are isomorphic get two strings).
+        """
         return _canonical(self._ops(arch))
 
     # ---- encodings -------------------------------------------------------------------------------
@@ -343,6 +347,12 @@ def _micro_graph(ops: tuple[str, ...]) -> CellGraph:
 
 @cache
 def _canonical(ops: tuple[str, ...]) -> str:
+    return f"{_nats_string(ops, reduction=False)} | {_nats_string(ops, reduction=True)}"
+
+
+def _nats_string(ops: tuple[str, ...], reduction: bool) -> str:
+    # NB201's rule (NATS-Bench's unique string, zero inputs kept as '#'); in the reduction position a
+    # skip leaving the input is the factorized reduction '(0)@fr'
     nodes = {0: "0"}
     for j in (1, 2, 3):
         terms = []
@@ -353,7 +363,7 @@ def _canonical(ops: tuple[str, ...]) -> str:
             if op == "none" or x == "#":
                 terms.append("#")
             elif op == "skip_connect":
-                terms.append("(0)@fr" if src == 0 else x)
+                terms.append("(0)@fr" if reduction and src == 0 else x)
             else:
                 terms.append(f"({x})@{op}")
         nodes[j] = "+".join(sorted(terms))
