@@ -1,9 +1,8 @@
 """zcnas: zero-cost proxy and surrogate ranking engine for neural architecture search."""
 
+from zcnas._version import __version__
 from zcnas.arch import Architecture
 from zcnas.spaces import get_space, list_spaces
-
-__version__ = "0.1.0"
 
 
 def prefilter(candidates, k, **options):

@@ -114,7 +114,7 @@ def _as_model(model_or_arch, space: str, num_classes: int, seed: int):
 
     if isinstance(model_or_arch, nn.Module):
         return copy.deepcopy(model_or_arch)
-    from zcnas.ranking.scoring import build_seeded
+    from zcnas.spaces.seeding import build_seeded
 
     return build_seeded(space, model_or_arch, num_classes, seed)
 
@@ -239,7 +239,7 @@ def measure_archs(archs: Sequence, *, space: str | None = None, label: str | Non
     if store is not None:
         from datetime import datetime, timezone
 
-        from zcnas import __version__
+        from zcnas._version import __version__
 
         store.append("runs", [{"run_key": run_key, "kind": "latency", "zcnas_version": __version__,
                                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

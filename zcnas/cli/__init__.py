@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from zcnas import __version__
+from zcnas._version import __version__
 from zcnas.errors import ZcnasError
 
 #: subcommand modules, in the order ``zcnas --help`` lists them

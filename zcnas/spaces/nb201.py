@@ -196,7 +196,7 @@ class NB201Space(EnumerableSpace):
 
         check_int("num_classes", num_classes, "NB201Space.build", minimum=1)
         _check_shape(input_shape, "NB201Space.build")
-        return NB201Network(self._ops(arch), num_classes=num_classes, channels=channels,
+        return NB201Network(self._ops(arch), EDGES, num_classes=num_classes, channels=channels,
                             cells_per_stage=cells_per_stage, in_channels=int(input_shape[0]))
 
 

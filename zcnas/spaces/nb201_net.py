@@ -1,11 +1,12 @@
-"""Torch modules of the standard NB201 network (Dong & Yang, ICLR 2020, xautodl ``TinyNetwork``)."""
+"""Torch modules of the standard NB201 network (Dong & Yang, ICLR 2020, xautodl ``TinyNetwork``).
+
+The cell's edge list comes from the space (``zcnas.spaces.nb201.EDGES``); this module imports no
+other zcnas module, so the space can import it lazily without a cycle."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-
-from zcnas.spaces.nb201 import EDGES
 
 
 class ReLUConvBN(nn.Sequential):
@@ -32,14 +33,15 @@ def make_op(name: str, c: int) -> nn.Module:
 class NB201Cell(nn.Module):
     """A normal cell with only its non-``none`` edges built."""
 
-    def __init__(self, ops: tuple[str, ...], c: int):
+    def __init__(self, ops: tuple[str, ...], c: int, edges: tuple[tuple[int, int], ...]):
         super().__init__()
         self.ops_desc = tuple(ops)
+        self.edges = tuple(edges)
         self.edge_ops = nn.ModuleDict(
             {str(e): make_op(op, c) for e, op in enumerate(ops) if op != "none"}
         )
         # incoming live edges per node 1..3
-        self._incoming = [[e for e, (_, d) in enumerate(EDGES) if d == j and ops[e] != "none"]
+        self._incoming = [[e for e, (_, d) in enumerate(self.edges) if d == j and ops[e] != "none"]
                           for j in (1, 2, 3)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -50,7 +52,7 @@ class NB201Cell(nn.Module):
                 continue
             total = None
             for e in incoming:
-                y = self.edge_ops[str(e)](nodes[EDGES[e][0]])
+                y = self.edge_ops[str(e)](nodes[self.edges[e][0]])
                 total = y if total is None else total + y
             nodes.append(total)
         return nodes[3]
@@ -73,10 +75,11 @@ class ResidualReduction(nn.Module):
 class NB201Network(nn.Module):
     """Stem, 3 stages of cells joined by residual reductions, BN-ReLU, global pooling, linear."""
 
-    def __init__(self, ops: tuple[str, ...], num_classes: int = 10, channels: int = 16,
-                 cells_per_stage: int = 5, in_channels: int = 3):
+    def __init__(self, ops: tuple[str, ...], edges: tuple[tuple[int, int], ...], num_classes: int = 10,
+                 channels: int = 16, cells_per_stage: int = 5, in_channels: int = 3):
         super().__init__()
         self.arch_ops = tuple(ops)
+        self.edges = tuple(edges)
         self.in_channels = in_channels
         c = channels
         self.stem = nn.Sequential(nn.Conv2d(in_channels, c, 3, padding=1, bias=False), nn.BatchNorm2d(c))
@@ -85,7 +88,7 @@ class NB201Network(nn.Module):
         for stage, c_cur in enumerate((c, 2 * c, 4 * c)):
             if stage > 0:
                 layers.append(ResidualReduction(c_prev, c_cur))
-            layers.extend(NB201Cell(ops, c_cur) for _ in range(cells_per_stage))
+            layers.extend(NB201Cell(ops, c_cur, edges) for _ in range(cells_per_stage))
             c_prev = c_cur
         self.cells = nn.Sequential(*layers)
         self.lastact = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=True))
@@ -97,7 +100,7 @@ class NB201Network(nn.Module):
         """:class:`zcnas.protocols.ThinCopy`: a new network of the same cell with ``channels``
         channels and ``cells_per_stage`` cells per stage (TE-NAS counts linear regions on the
         1-channel, 1-cell network)."""
-        return NB201Network(self.arch_ops, num_classes=self.classifier.out_features, channels=channels,
+        return NB201Network(self.arch_ops, self.edges, num_classes=self.classifier.out_features, channels=channels,
                             cells_per_stage=cells_per_stage, in_channels=self.in_channels)
 
     def block_trunk(self) -> nn.Sequential:

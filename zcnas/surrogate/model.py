@@ -337,7 +337,7 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
     def save(self, path: str | os.PathLike) -> Path:
         """Write the fitted model with its feature specification, space, target and versions."""
         check_is_fitted(self, "boosters_")
-        from zcnas import __version__
+        from zcnas._version import __version__
 
         params = self.get_params(deep=False)
         params["features"] = self.spec_.to_dict()
