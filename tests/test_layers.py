@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("zcnas.tables", "zcnas.records"),
     ("zcnas.metrics",),
     ("zcnas.surrogate",),
-    ("zcnas.aggregate", "zcnas.constraints", "zcnas.bench", "zcnas.hardware", "zcnas.report"),
+    ("zcnas.aggregate", "zcnas.constraints", "zcnas.bench", "zcnas.hardware", "zcnas.report", "zcnas.selection"),
     ("zcnas.ranking",),
     ("zcnas.cli", "zcnas.__main__"),
     ("zcnas",),  # the package's public facade
