@@ -190,7 +190,7 @@ class DartsNetwork(nn.Module):
         c_pp, c_p, c_curr = c_curr, c_curr, channels
         cells: list[nn.Module] = []
         reduction_prev = False
-        self.aux_index = max(self.reductions)
+        self.aux_index = max(self.reductions, default=layers - 1)
         c_aux = c_p
         for i in range(layers):
             reduction = i in self.reductions
