@@ -150,3 +150,92 @@ def test_process_workers_exit_when_the_parent_is_killed(tmp_path):
     while time.time() < deadline and any(_alive(w) for w in workers):
         time.sleep(0.2)
     assert not any(_alive(w) for w in workers)
+
+
+# ---- one run key, one set of values (issue 16.3) --------------------------------------------------
+def test_local_default_threads_and_process_backend_bitwise_equal():
+    """The local backend under the caller's thread count (torch's default is the core count; the
+    suite's conftest pins 1, so set 2 here) and the process backend give bitwise-equal values."""
+    import torch
+
+    archs6 = get_space("nb201").sample(6, seed=1)
+    cfg = ScoringConfig(batch_size=8)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        local = score_architectures(archs6, ["jacob_cov", "naswot"], cfg, progress=False, backend=LocalBackend())
+        assert torch.get_num_threads() == 2  # the caller's setting is restored
+    finally:
+        torch.set_num_threads(before)
+    proc = score_architectures(archs6, ["jacob_cov", "naswot"], cfg, progress=False,
+                               backend=ProcessBackend(workers=1))
+    a, b = _values(local), _values(proc)
+    assert a.notna().all() and (a.to_numpy() == b.to_numpy()).all(), (a - b).abs().max()
+
+
+def test_thread_count_other_than_one_is_refused():
+    from zcnas.errors import InputError
+
+    for cls in (LocalBackend, ProcessBackend, RayBackend):
+        with pytest.raises(InputError, match="'threads' parameter .* must be None or 1"):
+            cls(threads=4)
+
+
+# ---- workers never outlive their parent (issue 16.4) ----------------------------------------------
+def _tagged(token: str) -> list[int]:
+    """Live processes (not zombies) whose environment holds ``token``."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if token.encode() in (d / "environ").read_bytes() and _alive(int(d.name)):
+                out.append(int(d.name))
+        except OSError:
+            continue
+    return out
+
+
+_SCORING_SCRIPT = ("from zcnas import get_space\n"
+                   "from zcnas.ranking import ScoringConfig, score_architectures\n"
+                   "from zcnas.ranking.backends import ProcessBackend\n"
+                   "if __name__ == '__main__':\n"
+                   "    archs = get_space('nb201').sample(8, seed=3)\n"
+                   "    score_architectures(archs, ['synflow', 'params'], ScoringConfig(batch_size=8),\n"
+                   "                        progress=False, backend=ProcessBackend(workers=2))\n")
+
+
+def kill_during_startup(delay_s: float, token: str, script: Path, env: dict, grace_s: float = 20.0) -> dict:
+    """Start a process-backend scoring, SIGKILL it ``delay_s`` after its first worker appears, and
+    return how many of its descendants (workers, resource tracker) are alive ``grace_s`` later."""
+    proc = subprocess.Popen([sys.executable, str(script)], env={**env, "ZCNAS_ORPHAN_TOKEN": token},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not [p for p in _tagged(token) if p != proc.pid]:
+        time.sleep(0.01)
+    time.sleep(delay_s)
+    seen = [p for p in _tagged(token) if p != proc.pid]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    t0 = time.time()
+    while time.time() - t0 < grace_s and _tagged(token):
+        time.sleep(0.05)
+    left = _tagged(token)
+    gone_s = time.time() - t0
+    for p in left:  # clean up after a failing trial
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return {"delay_s": delay_s, "children_seen": len(seen), "orphans": len(left), "gone_after_s": gone_s}
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc to find the workers")
+@pytest.mark.parametrize("delay_s", [0.0, 0.2, 0.6, 1.0, 1.5])
+def test_no_orphans_when_killed_during_worker_startup(delay_s, tmp_path):
+    script = tmp_path / "score.py"
+    script.write_text(_SCORING_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = kill_during_startup(delay_s, f"zcnas-orphan-test-{os.getpid()}-{delay_s}", script, env)
+    assert out["children_seen"] >= 1
+    assert out["orphans"] == 0, out

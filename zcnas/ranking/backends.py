@@ -3,6 +3,20 @@
 A backend maps a picklable task function over work items and yields ``(item, result)`` pairs as
 they finish; the caller (the only writer of the record store) saves each result as it arrives.
 A worker that dies loses only its item in flight, which is retried.
+
+**One run key, one set of values.** Every backend runs each task with torch's intra-op thread
+count fixed at :data:`SCORING_THREADS` (1) and restores the caller's count afterwards: float sums
+split over several threads round differently (jacob_cov and naswot moved by up to 2e-3 relative
+between the local backend's default thread count and the process backend's one), so without this
+a run resumed with another backend, or on a machine with another core count, would mix values
+under one run key. Speed comes from workers (``--backend process``), not from threads.
+
+**Workers never outlive their parent.** A process worker arms two guards while it unpickles its
+start-up arguments, before the payload imports torch: on Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``
+(the kernel kills it when the parent dies; checked against the parent's pid in case the parent
+died earlier), and everywhere a thread that waits on a pipe only the parent holds open and exits
+the worker at end-of-file. The multiprocessing resource tracker exits by itself once the parent
+and the workers are gone (it holds only their pipe ends).
 """
 
 from __future__ import annotations
@@ -11,6 +25,7 @@ import logging
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from zcnas.errors import InputError, ZcnasError, check_int
@@ -47,40 +62,103 @@ def tune_malloc() -> bool:
                                                        (m_top_pad, 64 << 20)))
 
 
-def _exit_with_parent(poll_s: float = 1.0) -> None:
-    """Start a daemon thread that ends this worker when its parent is gone (killed with SIGTERM or
-    SIGKILL, which run no clean-up), so an interrupted run leaves no orphan burning CPU."""
-    import threading
-    import time
+#: torch intra-op threads while a task runs, in every backend (module notes)
+SCORING_THREADS = 1
 
-    parent = os.getppid()
 
-    def watch() -> None:
+@contextmanager
+def fixed_threads(n: int = SCORING_THREADS) -> Iterator[None]:
+    """Run the body with ``torch.set_num_threads(n)``; the previous count is restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    if before != n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
+def _check_threads(threads: int | None, owner: str) -> None:
+    if threads not in (None, SCORING_THREADS):
+        raise InputError(f"The 'threads' parameter of {owner} must be None or {SCORING_THREADS}: scoring always "
+                         f"runs with {SCORING_THREADS} torch thread so that values do not depend on the backend "
+                         f"or the machine. Got {threads!r} instead; use more workers for speed.")
+
+
+def _set_parent_death_signal() -> bool:
+    """Linux: ask the kernel to SIGKILL this process when its parent dies. Returns whether it applied."""
+    import ctypes
+    import ctypes.util
+    import platform
+    import signal
+
+    if platform.system() != "Linux":
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        return libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_pipe(reader: Any) -> None:
+    """Block until the parent's end of the pipe closes (the parent is gone), then exit now."""
+    try:
         while True:
-            time.sleep(poll_s)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="zcnas-parent-watch", daemon=True).start()
+            reader.recv_bytes()  # the parent never writes; only EOF or an error ends this
+    except BaseException:  # noqa: BLE001 - EOFError/OSError: the parent is gone
+        os._exit(1)
 
 
-def _init_worker(payload: Any, threads: int | None) -> None:
+def _arm_parent_guard(parent_pid: int, reader: Any) -> int:
+    """Worker side, called while the worker unpickles its start-up arguments (see
+    :class:`_ParentGuard`): exit at once if the parent is already gone, else make sure this worker
+    dies with it (death signal and pipe watchdog)."""
+    import threading
+
+    _set_parent_death_signal()
+    if os.getppid() != parent_pid:  # the parent died before the death signal was set
+        os._exit(1)
+    threading.Thread(target=_watch_pipe, args=(reader,), name="zcnas-parent-watch", daemon=True).start()
+    return parent_pid
+
+
+class _ParentGuard:
+    """Parent side: a pipe whose write end only this process holds. Pickled into a worker's
+    start-up arguments, it unpickles as a call to :func:`_arm_parent_guard` with the read end."""
+
+    def __init__(self, context: Any):
+        self.pid = os.getpid()
+        self.reader, self.writer = context.Pipe(duplex=False)
+
+    def __reduce__(self):
+        return (_arm_parent_guard, (self.pid, self.reader))
+
+    def close(self) -> None:
+        self.writer.close()
+        self.reader.close()
+
+
+def _init_worker(guard: int, payload: Any, threads: int | None) -> None:
     global _WORKER_PAYLOAD
     _WORKER_PAYLOAD = payload
-    _exit_with_parent()
     tune_malloc()
-    if threads:
-        import torch
+    import torch
 
-        torch.set_num_threads(threads)
-        try:
-            torch.set_num_interop_threads(1)
-        except RuntimeError:  # already set in this process
-            pass
+    torch.set_num_threads(SCORING_THREADS)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set in this process
+        pass
 
 
 def _call_with_payload(fn: Callable[[Any, Any], Any], item: Any) -> Any:
-    return fn(item, _WORKER_PAYLOAD)
+    with fixed_threads():
+        return fn(item, _WORKER_PAYLOAD)
 
 
 class Backend(ABC):
@@ -95,35 +173,46 @@ class Backend(ABC):
 
 
 class LocalBackend(Backend):
-    """Everything in the calling process, one item after another."""
+    """Everything in the calling process, one item after another, each with
+    :data:`SCORING_THREADS` torch threads (the caller's count is restored between items)."""
 
     def __init__(self, threads: int | None = None):
+        _check_threads(threads, "LocalBackend")
         self.threads = threads
 
     def map(self, fn, items, payload):
-        if self.threads:
-            import torch
-
-            torch.set_num_threads(self.threads)
         for item in items:
-            yield item, fn(item, payload)
+            with fixed_threads():
+                result = fn(item, payload)
+            yield item, result
 
 
 class ProcessBackend(Backend):
-    """A pool of worker processes on this machine, one torch thread each by default (several
-    OpenMP threads per process on a busy machine are much slower than one)."""
+    """A pool of worker processes on this machine (``spawn``), one torch thread each. Workers exit
+    within about a second of the parent's death, at any moment of their start-up (module notes)."""
 
     def __init__(self, workers: int | None = None, threads: int | None = 1, max_retries: int = 2):
         self.workers = check_int("workers", workers or (os.cpu_count() or 1), "ProcessBackend", minimum=1)
+        _check_threads(threads, "ProcessBackend")
         self.threads = threads
         self.max_retries = max_retries
+        self._guards: list[_ParentGuard] = []
 
     def _pool(self, payload):
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        return ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(payload, self.threads))
+        ctx = mp.get_context("spawn")
+        guard = _ParentGuard(ctx)
+        self._guards.append(guard)
+        # the guard comes first: it is unpickled (and armed) before the payload imports torch
+        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(guard, payload, self.threads))
+
+    def _release(self, pool) -> None:
+        pool.shutdown(wait=False, cancel_futures=True)
+        while self._guards:  # no worker of a shut-down pool has anything left to do
+            self._guards.pop().close()
 
     def map(self, fn, items, payload):
         """Items run ``4 * workers`` at a time. When a worker dies, the pool is rebuilt and the
@@ -172,10 +261,10 @@ class ProcessBackend(Backend):
                     futures.clear()
                     log.warning("a worker process died; restarting the pool and retrying %d item(s)",
                                 len(suspects))
-                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._release(pool)
                     pool = self._pool(payload)
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            self._release(pool)
 
 
 class RayBackend(Backend):
@@ -186,6 +275,7 @@ class RayBackend(Backend):
                  max_retries: int = 3):
         self.address = address or os.environ.get("RAY_ADDRESS")
         self.workers = workers
+        _check_threads(threads, "RayBackend")
         self.threads = threads
         self.max_retries = max_retries
 
@@ -205,16 +295,11 @@ class RayBackend(Backend):
             ray.init(**kwargs)
             started = True
         try:
-            threads = self.threads
-
             @ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)
             def task(item, payload_):
                 tune_malloc()  # idempotent; the worker process is ours while it runs the task
-                if threads:
-                    import torch
-
-                    torch.set_num_threads(threads)
-                return fn(item, payload_)
+                with fixed_threads():
+                    return fn(item, payload_)
 
             ref = ray.put(payload)
             items = list(items)
