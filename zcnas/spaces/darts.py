@@ -70,7 +70,9 @@ RECIPE = TrainingRecipe(
     source="NAS-Bench-301 (Siems et al. 2020, Sec. 3 / App.): the DARTS evaluation recipe (Liu et al., ICLR "
            "2019, Sec. A.2: SGD momentum 0.9, lr 0.025 cosine to 0, wd 3e-4, batch 96, crop+flip, cutout 16, "
            "drop-path 0.2, auxiliary weight 0.4, grad-norm clip 5) for 100 epochs at 32 channels and 8 cells "
-           "(DARTS: 600 epochs, 36 channels, 20 cells). Cutout, drop-path and the auxiliary head are not "
+           "(DARTS: 600 epochs, 36 channels, 20 cells). 100 epochs / 32 channels / 8 cells also in NASLib's "
+           "nasbench301/graph.py (max_epoch=100, channels [32, 64, 128]); the other values are DARTS' and were "
+           "not re-checked against NB301's appendix table here. Cutout, drop-path and the auxiliary head are not "
            "expressed by TrainingRecipe: short training here uses crop+flip only.")
 
 Spec = tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]
