@@ -1,0 +1,137 @@
+"""Score TransNAS-Bench-101 architectures with zcnas's data-free proxies on one task's network, one
+architecture at a time, into a record store; the same command resumes an interrupted run.
+
+Why not ``zcnas rank``: the core scorer builds networks with the image source's name as the input
+shape key and ``num_classes`` from it (``--dataset digits`` -> 10 classes), and has no way to pass a
+TNB101 task; TNB101's heads are fixed by the task. This script calls the library directly:
+``space.build(arch, task=...)`` under a per-architecture seed (``torch.random.fork_rng``, so the
+init depends on the architecture string only, not on order), ``zcnas.proxies.score_model(model,
+None, proxies, input_shape=space.input_shape(task), seed=...)``, and appends every architecture's
+rows to the store's ``scores`` table at once (``dataset`` = the task, because the network and its
+input depend on it). Architectures are visited in a seeded random order, so any prefix of a run is
+a uniform random sample of the space; ``--dedupe`` scores one architecture per canonical class and
+copies its rows to the class's other members (marked in ``reason``), except the proxies of the
+network rather than of its function (``params``, ``flops``), which are computed for every member.
+
+    OMP_NUM_THREADS=1 python experiments/tnb101_score.py --space tnb101_micro --task class_scene \\
+        --proxies params,synflow,meco,meco_opt,te_lr,l2_norm --store benchmarks_data/tnb101_zcnas_scores.h5
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import time
+from datetime import datetime, timezone
+
+log = logging.getLogger("zcnas.experiments")
+VERSION = 1
+
+
+def arch_seed(seed: int, arch: str) -> int:
+    """Stable per-architecture seed (blake2b of ``seed:arch``)."""
+    digest = hashlib.blake2b(f"{seed}:{arch}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & (2**63 - 1)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--space", default="tnb101_micro", choices=["tnb101_micro", "tnb101_macro"])
+    ap.add_argument("--task", default="class_scene")
+    ap.add_argument("--proxies", default="params,synflow,meco,meco_opt,te_lr,l2_norm",
+                    help="comma-separated data-free proxies")
+    ap.add_argument("--store", required=True, help="HDF5 record store (created or resumed)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the init and the visiting order")
+    ap.add_argument("--dedupe", action="store_true", help="score one architecture per canonical class")
+    ap.add_argument("--limit", type=int, default=0, help="stop after this many new architectures (0: all)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--nice", type=int, default=19, help="increment of this process's niceness")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.nice:
+        os.nice(args.nice)
+
+    import numpy as np
+    import torch
+
+    from zcnas import get_space
+    from zcnas.proxies import get_proxy, resolve_proxies, score_model
+    from zcnas.records import RecordStore
+
+    torch.set_num_threads(args.threads)
+    sp = get_space(args.space)
+    task = sp.check_task(args.task)
+    proxies = resolve_proxies(args.proxies)
+    needy = [p for p in proxies if get_proxy(p).needs_data]
+    if needy:
+        raise SystemExit(f"tnb101_score: {needy} need image data, which TNB101 has none of here; "
+                         f"choose data-free proxies (zcnas list proxies).")
+    shape = sp.input_shape(task)
+    #: proxies of the network rather than of its function (params, flops): never copied by --dedupe
+    per_net = [p for p in proxies if not get_proxy(p).per_function]
+    config = {"v": VERSION, "space": sp.name, "task": task, "seed": args.seed, "dedupe": args.dedupe,
+              "input_shape": list(shape), "init": "NASLib construction, torch default + TNB101 Kaiming encoder",
+              "script": "experiments/tnb101_score.py"}
+    run_key = f"zcnas:tnb101:{sp.name}:{task}:seed{args.seed}:v{VERSION}" + (":dedupe" if args.dedupe else "")
+    archs = [sp.format(a) for a in sp.enumerate()]
+    order = np.random.default_rng(args.seed).permutation(len(archs))
+    members: dict[str, list[str]] = {}
+    for a in archs:
+        members.setdefault(sp.canonical(a) if args.dedupe else a, []).append(a)
+    with RecordStore(args.store, "a") as st:
+        done: set[str] = set()
+        if "scores" in st.tables():
+            prev = st.frame("scores")
+            prev = prev[prev["run_key"] == run_key]
+            counts = prev.groupby("arch")["proxy"].nunique()
+            done = set(counts[counts >= len(proxies)].index)
+        runs = st.frame("runs") if "runs" in st.tables() else None
+        if runs is None or run_key not in set(runs["run_key"]):
+            st.append("runs", [{"run_key": run_key, "kind": "score", "config": json.dumps(config, sort_keys=True),
+                                "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}])
+        log.info("%s: %d of %d architectures already scored; run key %s", args.store, len(done), len(archs), run_key)
+        seen_class: set[str] = set()
+        new = 0
+        t_start = time.time()
+        for i in order:
+            a = archs[int(i)]
+            cls = sp.canonical(a) if args.dedupe else a
+            if cls in seen_class:
+                continue
+            seen_class.add(cls)
+            group = members[cls]
+            if all(m in done for m in group):
+                continue
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(arch_seed(args.seed, a))
+                model = sp.build(a, task=task)
+            res = score_model(model, None, proxies, input_shape=shape, seed=args.seed)
+            rows = []
+            for m in group:
+                own = res
+                if m != a and per_net:  # counts of the network itself (a cut-off branch still has weights)
+                    with torch.random.fork_rng(devices=[]):
+                        torch.manual_seed(arch_seed(args.seed, m))
+                        own = {**res, **score_model(sp.build(m, task=task), None, per_net, input_shape=shape,
+                                                    seed=args.seed)}
+                for name, r in own.items():
+                    note = "" if m == a or name in per_net else f"copied from {a} (same canonical class)"
+                    rows.append({"run_key": run_key, "space": sp.name, "arch": m, "proxy": r.proxy, "dataset": task,
+                                 "batch_size": -1, "seed": args.seed, "value": r.value, "status": r.status,
+                                 "reason": "; ".join(x for x in (r.reason, note) if x), "seconds": r.seconds})
+            st.append("scores", rows)
+            done.update(group)
+            new += 1
+            rate = (time.time() - t_start) / new
+            log.info("%d/%d %s (%d member(s)) %.1f s/net: %s", len(done), len(archs), a, len(group), rate,
+                     " ".join(f"{r.proxy}={r.value:.4g}" for r in res.values()))
+            if args.limit and new >= args.limit:
+                break
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
