@@ -390,7 +390,8 @@ class CellIndex:
         assert srt is not None and order is not None
         key = bytes.fromhex(hexhash)
         j = int(np.searchsorted(srt, key))
-        if j < len(srt) and srt[j] == key:
+        # numpy's S16 drops trailing zero bytes (a hash ending in "00"): pad before comparing
+        if j < len(srt) and bytes(srt[j]).ljust(16, b"\0") == key:
             return int(order[j])
         return None
 
@@ -483,8 +484,8 @@ class NB101Space(EnumerableSpace):
         for i, r in enumerate(matrix):
             for j, x in enumerate(r):
                 if isinstance(x, bool) or x not in (0, 1):
-                    raise InputError(f"Malformed NB101 cell {where}: matrix[{i}][{j}] is {x!r}; entries must be "
-                                     f"0 or 1.")
+                    raise InputError(f"Malformed NB101 cell {where}: matrix[{i}][{j}] is {echo(x, 40)}; entries "
+                                     f"must be 0 or 1.")
             rows.append(tuple(int(x) for x in r))
         return self.validate(Architecture(self.name, (tuple(rows), tuple(ops))))
 
@@ -547,7 +548,7 @@ class NB101Space(EnumerableSpace):
     def _from_hash(self, h: str) -> Architecture:
         i = cell_index().find_hash(h)
         if i is None:
-            raise InputError(f"{h!r} is not the hash of an NB101 cell (none of the {N_CELLS:,} cells has it); "
+            raise InputError(f"{echo(h, 60)} is not the hash of an NB101 cell (none of the {N_CELLS:,} cells has it); "
                              f"check the hash or give the cell as JSON.")
         return self.at(i)
 
