@@ -144,7 +144,8 @@ def _summary(path: Path, md: Path, threads: int) -> None:
         "# NB101: seconds per network of zcnas's proxies",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {threads} torch thread(s), a CPU shared with "
-        "other jobs (load average 8-14 on 2 cores while this ran, about 4-7x oversubscribed: read the figures as upper bounds). "
+        "other jobs (load average 8-14 on 2 cores while this ran, 4-7x oversubscribed: read the figures as "
+        "upper bounds). "
         f"{df['arch'].nunique()} NB101 networks (one per parameter-count bin of the 30,001-row table, "
         f"{build.size} builds, median build {build.median():.2f} s, not included below). Wall seconds per proxy "
         "group and network; real CIFAR-10 images (seed 0) for the data proxies; `core` = the five core proxies in "
