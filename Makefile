@@ -15,7 +15,7 @@ ZCNAS_DATA ?= $(wildcard $(abspath ../shared/benchmarks))
 export ZCNAS_DATA
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints-cpu.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test setup lint clean
+.PHONY: demo test test-fast setup lint clean
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,13 @@ demo: $(STAMP)
 		--dataset digits --batch-size 64 --seed 0 --backend process \
 		--store runs/demo.h5 --top 10
 
+# the whole suite on 2 workers, with its 15 slowest tests listed at the end
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider --durations=15
+
+# the quick subset for development: no slow tests, no benchmark-data tests (under a minute on 2 cores)
+test-fast: $(STAMP)
+	ZCNAS_DATA= $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m "not slow and not benchdata"
 
 lint: $(STAMP)
 	$(BIN)/ruff check zcnas tests experiments

@@ -72,6 +72,7 @@ def truth_from_store(work_dir: str, data_root, metrics) -> pd.DataFrame:
     from zcnas.records.importers import run_importer
 
     path = Path(work_dir) / "nb201_truth.h5"
+    path.parent.mkdir(parents=True, exist_ok=True)
     with RecordStore(path, "a") as st:
         if "truth" not in st.tables():
             run_importer("nb201-merged", st, data_root=data_root, scores=False, hw=False)

@@ -144,16 +144,10 @@ def load_sources(names, published: pd.DataFrame, truth: pd.DataFrame, zcnas_stor
 
 
 def halves(archs: pd.Index, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean masks of halves A and B, split by NB201 function class."""
-    from zcnas.spaces import get_space
+    """Boolean masks of halves A and B, split by NB201 function class (an exact half of the classes)."""
+    from zcnas.selection import split_by_class
 
-    space = get_space("nb201")
-    cls = np.array([space.canonical(a) for a in archs])
-    uniq = np.unique(cls)
-    rng = np.random.default_rng(seed)
-    in_a = set(rng.permutation(uniq)[: len(uniq) // 2])
-    a = np.array([c in in_a for c in cls])
-    return a, ~a
+    return split_by_class(list(archs), "nb201", seed=seed, method="permutation")
 
 
 # ---- the study ----------------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ Without ``--sample`` the whole space (15,625 strings, one network per function c
 The archs are scored in a seeded random order and the proxies in cost groups (cheap first), so
 an interrupted run leaves a random subset of archs with every cheap proxy.
 
-Selection protocol for fitted rankers (``table``): the archs with every score are split by a
-seeded hash of the arch string into a fit half and a test half. Forward selection (one proxy or
+Selection protocol for fitted rankers (``table``): the archs with every score are split by
+function class (``zcnas.selection.split_by_class``: NB201's canonical form, seeded) into a fit half
+and a test half, so no two functionally identical strings sit on both sides. Forward selection (one proxy or
 a pair per step) and backward elimination (from all) of the proxies for the AZ-NAS
 sum-of-log-ranks aggregate run on the fit half (CIFAR-10 truth); the
 reported numbers for the selected set are on the test half only (both datasets). Unfitted
@@ -24,7 +25,6 @@ rankers (every single proxy, AZ-NAS's fixed set) are reported on all archs and o
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import os
 import sys
@@ -71,7 +71,9 @@ SUITEZERO_NAMES = {"epe_nas": "epe_nas", "fisher": "fisher", "flops": "flops", "
 
 
 def _bench_root() -> Path:
-    return Path(os.environ.get("ZCNAS_DATA", "/work/shared/benchmarks"))
+    from zcnas.paths import benchmark_root
+
+    return benchmark_root()
 
 
 def _candidates(sample: int | None, seed: int) -> list[str]:
@@ -197,34 +199,27 @@ def _wide(long: pd.DataFrame, dataset: str, archs: list[str]) -> tuple[pd.DataFr
 
 
 def _spearman(x: pd.Series, y: pd.Series) -> tuple[float, int]:
-    from scipy import stats
+    from zcnas.selection import rank_correlation
 
-    ok = x.notna() & y.notna()
-    if ok.sum() < 3:
-        return float("nan"), int(ok.sum())
-    return float(stats.spearmanr(x[ok], y[ok]).statistic), int(ok.sum())
+    return rank_correlation(x, y)
 
 
 def _spearman_ci(x: pd.Series, y: pd.Series, n_boot: int = 200, seed: int = 0) -> str:
     """95 % percentile-bootstrap interval of the Spearman rho (archs resampled), as "lo..hi"."""
-    from scipy import stats
+    from zcnas.metrics import bootstrap_ci
 
-    ok = (x.notna() & y.notna()).to_numpy()
-    xs, ys = x.to_numpy()[ok], y.to_numpy()[ok]
-    if len(xs) < 10:
+    if int((x.notna() & y.notna()).sum()) < 10:
         return ""
-    rng = np.random.default_rng(seed)
-    rx, ry = stats.rankdata(xs), stats.rankdata(ys)
-    vals = []
-    for _ in range(n_boot):
-        i = rng.integers(0, len(xs), len(xs))
-        vals.append(stats.spearmanr(rx[i], ry[i]).statistic)
-    lo, hi = np.nanpercentile(vals, [2.5, 97.5])
+    lo, hi = bootstrap_ci("spearman", x, y, n_resamples=n_boot, seed=seed)
     return f"{lo:.3f}..{hi:.3f}"
 
 
-def _in_test_half(arch: str, seed: int) -> bool:
-    return hashlib.blake2b(f"{seed}:{arch}".encode(), digest_size=4).digest()[0] % 2 == 1
+def _test_half(index: pd.Index, seed: int) -> set[str]:
+    """The test half of ``index``, split by NB201 function class."""
+    from zcnas.selection import split_by_class
+
+    _fit, test = split_by_class(list(index), "nb201", seed=seed)
+    return set(index[test])
 
 
 def _agg(wide: pd.DataFrame, cols: list[str], method: str = "mean_log_rank") -> pd.Series:
@@ -236,39 +231,11 @@ def _agg(wide: pd.DataFrame, cols: list[str], method: str = "mean_log_rank") -> 
 
 def greedy_select(wide: pd.DataFrame, truth: pd.Series, candidates: list[str], max_size: int = 10,
                   method: str = "mean_log_rank") -> list[str]:
-    """Proxies maximising the aggregate's Spearman with ``truth``: the better of a forward selection
-    (each step adds the single proxy or the pair that raises it most; stops when nothing does) and
-    a backward elimination from all ``candidates`` (each step drops the proxy whose removal raises
-    it most)."""
-    import itertools
+    from zcnas.proxies import get_proxy
+    from zcnas.selection import greedy_select as select
 
-    chosen: list[str] = []
-    best = -np.inf
-    while len(chosen) < max_size:
-        rest = [c for c in candidates if c not in chosen]
-        steps = [(c,) for c in rest]
-        if len(chosen) + 2 <= max_size:
-            steps += list(itertools.combinations(rest, 2))
-        trials = {step: _spearman(_agg(wide, chosen + list(step), method), truth)[0] for step in steps}
-        if not trials:
-            break
-        step, v = max(trials.items(), key=lambda kv: (kv[1], -len(kv[0]), kv[0]))
-        if not v > best + 1e-4:
-            break
-        chosen.extend(step)
-        best = v
-    # backward elimination from every candidate: finds large sets whose members each lower a
-    # small aggregate; the better of the two searches (on the same fit data) is returned
-    kept = list(candidates)
-    kept_v = _spearman(_agg(wide, kept, method), truth)[0]
-    while len(kept) > 1:
-        trials = {c: _spearman(_agg(wide, [k for k in kept if k != c], method), truth)[0] for c in kept}
-        c, v = max(trials.items(), key=lambda kv: (kv[1], kv[0]))
-        if not v > kept_v + 1e-4:
-            break
-        kept.remove(c)
-        kept_v = v
-    return kept if kept_v > best else chosen
+    return select(wide, truth, candidates, {c: get_proxy(c).higher_is_better for c in candidates},
+                  max_size=max_size, method=method)
 
 
 def table(args: argparse.Namespace) -> dict:
@@ -307,8 +274,9 @@ def table(args: argparse.Namespace) -> dict:
         # rankers built from several proxies
         have = [c for c in AZ_NAS if c in wide.columns]
         full = wide.dropna(how="any")
-        test = [a for a in full.index if _in_test_half(a, args.seed)]
-        fit = [a for a in full.index if not _in_test_half(a, args.seed)]
+        test_set = _test_half(full.index, args.seed)
+        test = [a for a in full.index if a in test_set]
+        fit = [a for a in full.index if a not in test_set]
         summary[dataset] = {"n_complete": len(full), "n_fit": len(fit), "n_test": len(test)}
         if len(have) == len(AZ_NAS) and len(full) >= 3:
             az_all = _agg(wide, AZ_NAS)  # every arch; a failed component ranks it last
@@ -320,14 +288,16 @@ def table(args: argparse.Namespace) -> dict:
                          "published_source": PUBLISHED["az_nas"][1], "spearman_test_half": rho_t})
     # greedy selection on the CIFAR-10 fit half, evaluated on the test halves
     wide10 = wides["cifar10"].dropna(how="any")
-    fit = [a for a in wide10.index if not _in_test_half(a, args.seed)]
+    test10 = _test_half(wide10.index, args.seed)
+    fit = [a for a in wide10.index if a not in test10]
     if len(fit) >= 10:
         cands = list(wide10.columns)
         chosen = greedy_select(wide10.loc[fit], truth["c10_test_200ep__nats"].reindex(fit), cands)
         summary["selected"] = chosen
         for dataset, col in TRUTH.items():
             w = wides[dataset].dropna(how="any")
-            test = [a for a in w.index if _in_test_half(a, args.seed)]
+            test_w = _test_half(w.index, args.seed)
+            test = [a for a in w.index if a in test_w]
             if all(c in w.columns for c in chosen) and len(test) >= 3:
                 rho, n = _spearman(_agg(w.loc[test], chosen), truth[col].reindex(test))
                 every = wides[dataset]  # all archs, a failed score ranks last
@@ -361,8 +331,9 @@ def suitezero(args: argparse.Namespace) -> dict:
     sc = df[proxies].where(df[proxies] > -1e7)  # -1e8 marks a failed score
     sc = sc[sc.notna().any(axis=1)]
     truth = df.loc[sc.index, list(TRUTH.values())]
-    test = [a for a in sc.index if _in_test_half(a, args.seed)]
-    fit = [a for a in sc.index if not _in_test_half(a, args.seed)]
+    test_sc = _test_half(sc.index, args.seed)
+    test = [a for a in sc.index if a in test_sc]
+    fit = [a for a in sc.index if a not in test_sc]
     rows = []
     for method in list_aggregates():
         chosen = greedy_select(sc.loc[fit], truth.loc[fit, TRUTH["cifar10"]], proxies, method=method)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +9,7 @@ import pytest
 from zcnas import get_space
 from zcnas.bench import bench, parse_direction_overrides, resolve_directions
 from zcnas.cli import main
+from zcnas.cli.output import read_json_lines
 from zcnas.errors import InputError
 from zcnas.records import RecordStore
 
@@ -73,7 +72,7 @@ def test_cli_store_happy_path_with_report(store, tmp_path, capsys, synthetic):
                "--bootstrap", "30", "--topk", "5,10", "--format", "json", "--report", str(tmp_path / "rep")])
     out = capsys.readouterr().out
     assert rc == 0
-    rows = pd.DataFrame(json.loads(out))
+    rows = pd.DataFrame(read_json_lines(out))
     assert set(rows["proxy"]) == {"synflow", "jacov", "mystery"}
     assert set(rows["truth"]) == {"c10_test_200ep", "c100_test_200ep"}
     assert set(rows["metric"]) == {"spearman", "kendall", "precision@5%", "precision@10%", "ndcg@5%", "ndcg@10%"}
@@ -177,7 +176,7 @@ def test_suitezero_csv_matches_published(bench_root, capsys):
                "--truth", str(d / "nb201_valid_nets.csv"), "--truth-metric", "val_accs",
                "--proxies", "jacov,nwot,plain", "--metrics", "spearman", "--bootstrap", "0", "--format", "json"])
     assert rc == 0
-    rho = {r["proxy"]: r["value"] for r in json.loads(capsys.readouterr().out)}
+    rho = {r["proxy"]: r["value"] for r in read_json_lines(capsys.readouterr().out)}
     # values quoted in the data's PROVENANCE.txt (NAS-Bench-Suite-Zero scores, 9,445 nets)
     assert rho["jacov"] == pytest.approx(0.818, abs=5e-4)
     assert rho["nwot"] == pytest.approx(0.792, abs=5e-4)

@@ -13,6 +13,7 @@ import pytest
 
 from zcnas import get_space
 from zcnas.cli import main
+from zcnas.cli.output import read_json_lines
 from zcnas.errors import DataError, InputError, UnknownNameError
 from zcnas.records import RecordStore
 from zcnas.records import importers as imp
@@ -253,7 +254,7 @@ def test_registry_and_metric_catalogue():
 
 def test_import_cli(tmp_path, capsys):
     assert main(["import", "list", "--format", "json"]) == 0
-    assert "nb201-merged" in {r["name"] for r in json.loads(capsys.readouterr().out)}
+    assert "nb201-merged" in {r["name"] for r in read_json_lines(capsys.readouterr().out)}
     f = tmp_path / "accs.csv"
     pd.DataFrame({"arch": [A, B], "acc": [91.5, 92.5]}).to_csv(f, index=False)
     store = tmp_path / "s.h5"
@@ -278,8 +279,8 @@ def test_import_cli_with_bench_data(bench_root, tmp_path, capsys):
     store = tmp_path / "t.h5"
     assert main(["import", "nb201-mini", "--data-root", str(bench_root), "--store", str(store),
                  "--format", "json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = read_json_lines(capsys.readouterr().out)
     assert {r["name"]: r["rows"] for r in rows}["c10_test_12ep"] == 15625
     assert main(["store", "info", str(store), "--format", "json"]) == 0
-    info = {r["item"]: r["value"] for r in json.loads(capsys.readouterr().out)}
+    info = {r["item"]: r["value"] for r in read_json_lines(capsys.readouterr().out)}
     assert info["table truth"] == str(6 * 15625)

@@ -15,16 +15,31 @@ import pytest
 
 from zcnas import get_space
 from zcnas.cli import main
+from zcnas.cli.output import read_json_lines
 from zcnas.errors import InputError
-from zcnas.ranking import ScoringConfig, build_seeded, rank, score_architectures
+from zcnas.ranking import (
+    AggregateSelector,
+    Candidates,
+    ProxyScorer,
+    ScoringConfig,
+    build_seeded,
+    rank,
+    score_architectures,
+)
 from zcnas.records import RecordStore
 
 FAST = "synflow,naswot,params"
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _rank(proxies, *, store=None, seed=0, batch_size=8, **cands):
+    """rank() of NB201 candidates with a scorer built from plain values (the composed objects)."""
+    cfg = ScoringConfig("nb201", dataset="digits", batch_size=batch_size, seed=seed)
+    return rank(Candidates("nb201", seed=seed, **cands), ProxyScorer(proxies, cfg), store=store)
+
+
 def test_rank_library_orders_by_direction(tmp_path):
-    res = rank("nb201", proxies=["params"], sample=8, batch_size=8, seed=3, progress=False)
+    res = _rank(["params"], sample=8, seed=3)
     assert list(res.table["rank"]) == list(range(1, 9))
     assert res.table["params"].is_monotonic_decreasing  # params: higher is better
     assert res.table.columns[:3].tolist() == ["arch", "rank", "score"]
@@ -32,7 +47,7 @@ def test_rank_library_orders_by_direction(tmp_path):
 
 def test_rank_aggregate_and_store_round_trip(tmp_path):
     store = tmp_path / "run.h5"
-    res = rank("nb201", proxies=FAST, sample=6, batch_size=8, store=store, progress=False)
+    res = _rank(FAST, sample=6, store=store)
     assert res.table["score"].notna().all()
     with RecordStore(store, "r") as st:
         scores = st.frame("scores")
@@ -46,17 +61,17 @@ def test_rank_aggregate_and_store_round_trip(tmp_path):
 
 def test_resume_skips_finished_work(tmp_path, monkeypatch):
     store = tmp_path / "run.h5"
-    first = rank("nb201", proxies=FAST, sample=5, batch_size=8, store=store, progress=False)
+    first = _rank(FAST, sample=5, store=store)
     import zcnas.ranking.scoring as scoring
 
     built = []
     real = scoring.build_seeded
     monkeypatch.setattr(scoring, "build_seeded", lambda *a, **k: built.append(a) or real(*a, **k))
-    again = rank("nb201", proxies=FAST, sample=5, batch_size=8, store=store, progress=False)
+    again = _rank(FAST, sample=5, store=store)
     assert built == []  # nothing recomputed
     pd.testing.assert_frame_equal(first.table, again.table)
     # a new proxy on the same run computes only that proxy
-    more = rank("nb201", proxies=FAST + ",flops", sample=5, batch_size=8, store=store, progress=False)
+    more = _rank(FAST + ",flops", sample=5, store=store)
     assert len(built) == 5 and "flops" in more.table.columns
 
 
@@ -95,9 +110,19 @@ def test_seeded_build_leaves_global_rng_alone():
 
 def test_rank_input_errors():
     with pytest.raises(InputError, match="exactly one of"):
-        rank("nb201", proxies="params", progress=False)
+        Candidates("nb201")
     with pytest.raises(InputError, match="Did you mean 'naswot'"):
-        rank("nb201", proxies="naswt", sample=2, progress=False)
+        ProxyScorer("naswt")
+    with pytest.raises(InputError, match="--workers applies to --backend process"):
+        ProxyScorer("params", workers=2)
+    with pytest.raises(InputError, match="needs exactly one proxy"):
+        rank(Candidates("nb201", sample=2), ProxyScorer("params,synflow"), selector=AggregateSelector(None))
+
+
+def test_default_scorer_is_the_space_default_ranker():
+    from zcnas.proxies import resolve_proxies
+
+    assert ProxyScorer().proxies == resolve_proxies(get_space("nb201").default_proxies)
 
 
 # ---- CLI ------------------------------------------------------------------------------------------
@@ -108,7 +133,7 @@ def test_cli_rank_csv_json_table(tmp_path, capsys):
     df = pd.read_csv(pd.io.common.StringIO(out))
     assert len(df) == 3 and list(df.columns) == ["arch", "rank", "score", "synflow", "naswot", "params"]
     assert main(["-q", *args[:-1], "--format", "json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = read_json_lines(capsys.readouterr().out)
     assert [r["rank"] for r in rows] == [1, 2, 3] and all(r["arch"].startswith("|") for r in rows)
     assert main(["-q", *args[:-1]]) == 0
     assert "top 3 of 5" in capsys.readouterr().out
@@ -119,7 +144,7 @@ def test_cli_archs_file(tmp_path, capsys):
     strings = [get_space("nb201").format(a) for a in get_space("nb201").sample(3, seed=5)]
     f.write_text("\n".join(strings) + "\n")
     assert main(["-q", "rank", "--archs", str(f), "--proxies", "params", "--format", "json"]) == 0
-    assert {r["arch"] for r in json.loads(capsys.readouterr().out)} == set(strings)
+    assert {r["arch"] for r in read_json_lines(capsys.readouterr().out)} == set(strings)
     f.write_text(strings[0] + "\n|bogus~0|\n")
     assert main(["-q", "rank", "--archs", str(f), "--proxies", "params"]) == 1
     err = capsys.readouterr().err
@@ -144,7 +169,7 @@ def test_cli_exit_codes(argv, code, fragment, capsys, monkeypatch):
 
 def test_cli_list(capsys):
     assert main(["list", "proxies", "--format", "json"]) == 0
-    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    rows = {r["name"]: r for r in read_json_lines(capsys.readouterr().out)}
     assert rows["synflow"]["direction"] == "higher" and rows["synflow"]["needs_data"] is False
     assert "jacov" in rows["jacob_cov"]["aliases"]
     assert main(["list", "spaces", "--format", "csv"]) == 0

@@ -11,6 +11,7 @@ import pytest
 
 from zcnas import get_space
 from zcnas.cli import main
+from zcnas.cli.output import read_json_lines
 from zcnas.errors import DataError, InputError
 from zcnas.ranking import (
     AggregateSelector,
@@ -190,7 +191,7 @@ def test_cli_search_benchmark_confirmation(tmp_path, capsys):
             "--k", "2", "--truth", str(truth_store), "--store", str(tmp_path / "out.h5"), "--format", "json",
             "--top", "0"]
     assert main(argv) == 0
-    table = json.loads(capsys.readouterr().out)
+    table = read_json_lines(capsys.readouterr().out)
     assert len(table) == 6 and [r["confirmed"] for r in table] == [True, True] + [False] * 4
     assert table[0]["confirm_acc"] >= table[1]["confirm_acc"]
     assert table[0]["outcome"] == pytest.approx(truth.at[table[0]["arch"], "c10_test_200ep"])

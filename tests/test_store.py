@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from zcnas.cli import main
+from zcnas.cli.output import read_json_lines
 from zcnas.errors import InputError, StoreError, UnknownNameError
 from zcnas.records import SCHEMA_VERSION, RecordStore, get_table, migrate, register_table
 
@@ -353,7 +354,7 @@ def test_store_cli(tmp_path, capsys):
         s.append("scores", [score_row(0, value=2.5), score_row(1)])
         s.set_meta("dataset", "cifar10")
     assert main(["store", "info", str(path), "--format", "json"]) == 0
-    info = {r["item"]: r["value"] for r in json.loads(capsys.readouterr().out)}
+    info = {r["item"]: r["value"] for r in read_json_lines(capsys.readouterr().out)}
     assert info["table scores"] == "2" and info["meta dataset"] == '"cifar10"'
     assert info["schema_version"] == str(SCHEMA_VERSION)
 

@@ -3,7 +3,6 @@ summary), the in-memory backend, the journal backend contract, and imports witho
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import subprocess
@@ -14,6 +13,7 @@ import pandas as pd
 import pytest
 
 from zcnas.cli import main
+from zcnas.cli.output import read_json_lines
 from zcnas.errors import InputError, StoreError
 from zcnas.records import RecordStore, views
 from zcnas.records.journal import FileJournal, JournalBackend, MemoryJournal
@@ -146,14 +146,14 @@ def test_store_info_lists_runs(tmp_path, capsys):
         s.append("scores", _scores())
         s.append("trainings", [dict(run_key="r10", space="nb201", arch="a", dataset="cifar10", epochs=1, seed=0)])
     assert main(["store", "info", str(path), "--runs", "--format", "json"]) == 0
-    runs = {r["run_key"]: r for r in json.loads(capsys.readouterr().out)}
+    runs = {r["run_key"]: r for r in read_json_lines(capsys.readouterr().out)}
     assert set(runs) == {"r10", "r100", "free"}
     assert runs["r10"] == {"run_key": "r10", "kind": "score", "space": "nb201", "dataset": "cifar10",
                            "batch_size": "64", "seed": "3", "scores": 3, "trainings": 1}
     # a run without a runs row gets its configuration from its score rows
     assert runs["r100"]["kind"] == "" and runs["r100"]["dataset"] == "cifar100" and runs["r100"]["scores"] == 2
     assert main(["store", "info", str(path), "--format", "json"]) == 0
-    items = {r["item"]: r["value"] for r in json.loads(capsys.readouterr().out)}
+    items = {r["item"]: r["value"] for r in read_json_lines(capsys.readouterr().out)}
     assert items["run r10"] == "score space=nb201 dataset=cifar10 batch_size=64 seed=3; 3 scores, 1 trainings"
     assert items["run free"].startswith("(no runs row) space=nb201; 3 scores")
     assert main(["store", "info", str(path)]) == 0  # the table view shows the run keys

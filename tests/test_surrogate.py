@@ -12,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
 from zcnas.cli import main
+from zcnas.cli.output import read_json_lines
 from zcnas.errors import DataError, InputError, UnknownNameError
 from zcnas.spaces import get_space
 from zcnas.surrogate import FeatureSpec, XGBSurrogate
@@ -106,15 +107,22 @@ def test_missing_proxies_become_nan_and_aliases_match(records):
 
 
 def test_proxy_values_beyond_float32_get_a_clear_error_and_log_fixes_them(records):
-    """synflow in float64 reaches 1e40 on large NB201 nets; XGBoost's float32 would see inf."""
+    """synflow in float64 reaches 1e40 on large NB201 nets; XGBoost's float32 would see inf. By default
+    the model takes the signed log itself (decided on the training data and kept); with
+    proxy_transform=None it refuses with a message naming the fix."""
     huge = records.assign(synflow=np.geomspace(1.0, 1e45, len(records)))
-    model = XGBSurrogate(features=FeatureSpec("nb201", encodings=(), graph=False, proxies=("synflow",)), n_estimators=5)
+    raw = FeatureSpec("nb201", encodings=(), graph=False, proxies=("synflow",), proxy_transform=None)
     with pytest.raises(InputError, match=r"\['synflow'\] hold values beyond float32.*proxy_transform='log'"):
-        model.fit(huge, huge["val_acc"])
+        XGBSurrogate(features=raw, n_estimators=5).fit(huge, huge["val_acc"])
+    auto = XGBSurrogate(features=FeatureSpec("nb201", encodings=(), graph=False, proxies=("synflow",)),
+                        n_estimators=5).fit(huge, huge["val_acc"])
+    assert auto.spec_.proxy_transform == "log" and np.isfinite(auto.predict(huge)).all()
+    small = XGBSurrogate(features=FeatureSpec("nb201", encodings=(), graph=False, proxies=("jacov",)),
+                         n_estimators=5).fit(records.iloc[10:], records["val_acc"].iloc[10:])
+    assert small.spec_.proxy_transform is None  # ordinary magnitudes: kept as they are
     logged = FeatureSpec("nb201", encodings=(), graph=False, proxies=("synflow",), proxy_transform="log")
     X = logged.transform(huge["arch"], huge)
     assert np.isfinite(X).all() and (np.diff(X[:, 0]) > 0).all()  # order kept
-    XGBSurrogate(features=logged, n_estimators=5).fit(huge, huge["val_acc"])
 
 
 # ---- estimator contract ---------------------------------------------------------------------------
@@ -257,7 +265,7 @@ def test_cli_fit_predict_eval(records, tmp_path, capsys):
                "--features", "onehot,graf,proxies:jacov,nwot", "--out", str(model), "--format", "json"])
     out = capsys.readouterr().out
     assert rc == 0 and model.exists()
-    assert json.loads(out)[0]["n_train"] == 120
+    assert read_json_lines(out)[0]["n_train"] == 120
 
     rc = main(["surrogate", "predict", "--model", str(model), "--store", str(csv), "--format", "csv"])
     pred = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
@@ -274,7 +282,7 @@ def test_cli_fit_predict_eval(records, tmp_path, capsys):
 
     rc = main(["surrogate", "eval", "--store", str(csv), "--target", "val_acc", "--features", "graf",
                "--cv", "3", "--format", "json"])
-    res = json.loads(capsys.readouterr().out)[0]
+    res = read_json_lines(capsys.readouterr().out)[0]
     assert rc == 0 and res["cv"] == 3 and res["spearman_mean"] > 0.5 and res["kendall_mean"] > 0.3
 
     rc = main(["surrogate", "fit", "--store", str(csv), "--target", "nope", "--out", str(model)])
@@ -313,7 +321,7 @@ def test_cli_on_record_store_saves_predictions(records, tmp_path, capsys):
     capsys.readouterr()
     assert main(["surrogate", "predict", "--model", str(model), "--store", str(store),
                  "--save-run-key", "sur1", "--format", "json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = read_json_lines(capsys.readouterr().out)
     assert len(rows) == 120 and all(r["std"] >= 0 for r in rows)
     with RecordStore(store, "r") as s:
         saved = s.frame("predictions")

@@ -20,7 +20,7 @@ from zcnas.arch import Architecture
 from zcnas.cli import main
 from zcnas.errors import InputError
 from zcnas.graph import CellGraph, path_encoding
-from zcnas.ranking import rank
+from zcnas.ranking import AggregateSelector, Candidates, ProxyScorer, rank
 from zcnas.ranking.scoring import ScoringConfig, score_architectures
 from zcnas.spaces import SPACES, EnumerableSpace, get_space, register_space
 from zcnas.surrogate import FeatureSpec, XGBSurrogate
@@ -126,8 +126,9 @@ def _truth(space) -> pd.DataFrame:
 
 
 def test_toy_space_ranks_and_dedupes(toy, tmp_path):
-    res = rank("toy_test", all=True, proxies="params,synflow", aggregate="mean_rank", dataset="digits",
-               batch_size=8, progress=False, store=tmp_path / "toy.h5")
+    scorer = ProxyScorer("params,synflow", ScoringConfig("toy_test", dataset="digits", batch_size=8))
+    res = rank(Candidates("toy_test", all=True), scorer, selector=AggregateSelector("mean_rank"),
+               store=tmp_path / "toy.h5")
     assert len(res.table) == 27 and res.table["rank"].tolist() == list(range(1, 28))
     cfg = ScoringConfig(space="toy_test", batch_size=8, dedupe=True)
     long = score_architectures([toy.format(a) for a in toy.enumerate()], ["synflow"], cfg, progress=False)

@@ -247,7 +247,8 @@ def measure_archs(archs: Sequence, *, space: str | None = None, label: str | Non
                                                      "num_classes": num_classes, "host": platform.node(),
                                                      **settings})}])
     rows = []
-    for a in tqdm(strings, disable=not progress, file=sys.stderr, unit="arch", desc="latency"):
+    for a in tqdm(strings, disable=None if progress is None else not progress, file=sys.stderr, unit="arch",
+                  desc="latency"):
         r = measure_latency(a, input_shape, device, warmup, repeats, settings["threads"], space=space,
                             num_classes=num_classes, seed=seed)
         row = latency_rows({a: r}, label=label, space=space)

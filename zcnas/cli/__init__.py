@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -22,15 +23,27 @@ COMMANDS = ("list", "rank", "bench", "importer", "surrogate", "search", "prefilt
 log = logging.getLogger("zcnas")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line (``zcnas rank: error: ...; see zcnas rank --help``), exit code 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        message = message.replace("\n", " ")
+        if len(message) > 400:
+            message = message[:380] + "..."
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="zcnas",
         description="Zero-cost proxy and surrogate ranking engine for neural architecture search.",
     )
     parser.add_argument("--version", action="version", version=f"zcnas {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or info logs")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--progress", action="store_true",
+                        help="show progress bars even when stderr is not a terminal (default: only on a terminal)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
     for name in COMMANDS:
         try:
@@ -53,12 +66,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else (logging.WARNING if args.quiet else logging.INFO),
         format="%(message)s", stream=sys.stderr, force=True,
     )
+    args.show_progress = False if args.quiet else (True if args.progress else None)
+    from zcnas.cli import output
+
+    output.DEFAULTS["wide"] = bool(getattr(args, "wide", False))
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # stdout closed early (`| head`): stop quietly, as a pipe tool should
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return 0
+    except RecursionError:
+        print("zcnas: error: an input is nested too deeply to read (e.g. a JSON line nested thousands deep).",
+              file=sys.stderr)
+        return 1
     except ZcnasError as exc:
         if args.debug:
             raise
-        print(f"zcnas: error: {exc}", file=sys.stderr)
+        msg = str(exc).replace("\n", " ")
+        if len(msg) > 500:  # never echo megabytes of a bad input back
+            msg = msg[:440] + f"... ({len(msg)} characters; the rest is cut)"
+        print(f"zcnas: error: {msg}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("zcnas: interrupted; finished results are saved, run the same command to resume.",

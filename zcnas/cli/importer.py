@@ -54,8 +54,8 @@ def _options(args) -> dict:
             col, _, new = m.partition("=")
             columns[col] = {"metric": new} if new else {}
         return dict(columns=columns, arch_column=args.arch_column, arch_format=args.arch_format,
-                    space=args.space, missing=tuple(args.missing), dataset=args.dataset, split=args.split,
-                    epochs=args.epochs, aggregation=args.aggregation, source=args.source)
+                    space=args.space or default_space(), missing=tuple(args.missing), dataset=args.dataset,
+                    split=args.split, epochs=args.epochs, aggregation=args.aggregation, source=args.source)
     if name in ("hw-nas-bench", "suitezero-csv") and args.dataset:
         return {"dataset": args.dataset}
     if name in ("suitezero-json", "nats-bench") and args.dataset:

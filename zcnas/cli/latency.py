@@ -45,7 +45,7 @@ def run(args) -> int:
     archs = candidates(args.space, sample=args.sample, archs=args.arch, archs_file=args.archs, seed=args.seed)
     kw = dict(space=args.space, label=args.label, input_shape=(args.batch_size, 3, args.image_size, args.image_size),
               device=args.device, warmup=args.warmup, repeats=args.repeats, threads=args.threads,
-              num_classes=args.num_classes, seed=args.seed, progress=not args.quiet)
+              num_classes=args.num_classes, seed=args.seed, progress=args.show_progress)
     if args.store:
         from zcnas.records import RecordStore
 

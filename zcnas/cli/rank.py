@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import logging
 
+from zcnas.cli.options import (
+    _nonneg_int,
+    add_candidate_options,
+    add_scoring_options,
+    candidates_from,
+    scorer_from,
+    selector_from,
+)
 from zcnas.cli.output import add_format_option, emit
-from zcnas.spaces import default_space
 
 log = logging.getLogger("zcnas")
 
@@ -15,33 +22,10 @@ def add_parser(sub) -> None:
         "rank", help="rank architectures by zero-cost proxies",
         description="Score candidate architectures at initialisation and rank them. Results are saved "
                     "to --store as they are computed; the same command resumes an interrupted run.")
-    p.add_argument("--space", default=None, help=f"search space (default: {default_space()}; see `zcnas list spaces`)")
-    g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--sample", type=int, metavar="N", help="N architectures drawn with --seed")
-    g.add_argument("--all", action="store_true", help="every architecture of the space")
-    g.add_argument("--archs", metavar="FILE", help="file of architecture strings (lines, JSON lines or CSV)")
-    p.add_argument("--proxies", default="synflow,jacob_cov,naswot",
-                   help="comma-separated proxies (see `zcnas list proxies`)")
-    p.add_argument("--aggregate", default=None,
-                   help="how several proxies combine (default mean_log_rank; see `zcnas list aggregates`)")
-    p.add_argument("--dataset", default="digits",
-                   help="image source for data-dependent proxies: digits (built in), cifar10, cifar100, npz")
-    p.add_argument("--data-dir", default=None, help="folder (or .npz file) with the dataset's images")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--sampling", choices=("random", "balanced"), default="random")
-    p.add_argument("--seed", type=int, default=0, help="seed for the sample, the batch and the init")
+    add_candidate_options(p)
+    add_scoring_options(p)
     p.add_argument("--store", default=None, help="HDF5 record store to save to and resume from")
-    p.add_argument("--dedupe", action="store_true",
-                   help="score one architecture per function class and copy the scores to its members")
-    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    p.add_argument("--memory-format", default="channels_last", choices=("channels_last", "contiguous"),
-                   help="tensor layout while scoring: channels_last (NHWC, about 2x faster on CPU) or "
-                        "contiguous (NCHW, the reference layout; values differ only by float32 rounding)")
-    p.add_argument("--backend", default="local", choices=("local", "process", "ray"),
-                   help="where scoring runs: this process, local worker processes, or a Ray cluster")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
-    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: RAY_ADDRESS or local)")
-    p.add_argument("--top", type=int, default=10, metavar="K", help="rows to print (0 = all)")
+    p.add_argument("--top", type=_nonneg_int, default=10, metavar="K", help="rows to print (0 = all)")
     h = p.add_argument_group("hardware budgets and Pareto fronts (see zcnas.constraints)")
     h.add_argument("--max", action="append", default=[], metavar="COST=VALUE",
                    help="keep candidates with COST <= VALUE, e.g. latency:pixel3=5ms, params=0.5M, flops=100M, "
@@ -61,17 +45,17 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from zcnas.constraints import parse_budgets
-    from zcnas.ranking import rank
+    from zcnas.ranking import Constraints, rank
 
     budgets = parse_budgets(args.max, "max") + parse_budgets(args.min, "min")  # bad text fails before scoring
-    result = rank(args.space, proxies=args.proxies, sample=args.sample, all=args.all,
-                  archs_file=args.archs, dataset=args.dataset, data_dir=args.data_dir,
-                  batch_size=args.batch_size, seed=args.seed, sampling=args.sampling, store=args.store,
-                  aggregate=args.aggregate, dedupe=args.dedupe, device=args.device,
-                  memory_format=args.memory_format,
-                  progress=not args.quiet, backend=args.backend, workers=args.workers,
-                  ray_address=args.ray_address, budgets=budgets, pareto=args.pareto, costs=args.costs,
-                  cost_dataset=args.cost_dataset, data_root=args.data_root)
+    cands = candidates_from(args)
+    scorer = scorer_from(args, progress=args.show_progress)
+    constraints = Constraints(budgets=tuple(budgets), pareto=args.pareto, costs=args.costs,
+                              cost_dataset=args.cost_dataset, data_root=args.data_root)
+    log.info("ranking with %s (%s)", ",".join(scorer.proxies), selector_from(args, len(scorer.proxies)).method or
+             "single proxy")
+    result = rank(cands, scorer, selector=selector_from(args, len(scorer.proxies)), constraints=constraints,
+                  store=args.store)
     failed = result.scores[result.scores["status"] != "ok"]
     if len(failed):
         log.warning("%d of %d proxy scores failed (see the store's reason column); those rank last.",

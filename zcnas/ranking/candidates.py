@@ -8,6 +8,7 @@ from pathlib import Path
 from zcnas.arch import Architecture
 from zcnas.errors import DataError, InputError
 from zcnas.spaces import get_space
+from zcnas.spaces.base import echo
 
 
 def read_arch_file(path: str | Path, space_name: str | None = None) -> list[Architecture]:
@@ -15,9 +16,18 @@ def read_arch_file(path: str | Path, space_name: str | None = None) -> list[Arch
     an ``arch`` key), or a CSV with an ``arch`` column. Errors name the line."""
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"Architecture file {str(p)!r} not found; give a file with one string per line.")
+        what = "is a folder" if p.is_dir() else "not found"
+        raise DataError(f"Architecture file {echo(str(p))} {what}; give a file with one string per line.")
     space = get_space(space_name)
-    text = p.read_text()
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{p}:{line}: not UTF-8 text (byte {exc.start}); give architecture strings, one per "
+                         f"line, as UTF-8 text.") from None
+    if "\x00" in text:
+        raise InputError(f"{p}: holds NUL bytes (a binary file?); give architecture strings, one per line.")
     lines = text.splitlines()
     if lines and lines[0].strip().split(",")[0] in ("arch", "arch_str"):
         import pandas as pd
@@ -37,9 +47,17 @@ def read_arch_file(path: str | Path, space_name: str | None = None) -> list[Arch
                 obj = json.loads(s)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{p}:{i}: not valid JSON ({exc.msg}).") from None
+            except RecursionError:
+                raise InputError(f"{p}:{i}: JSON nested too deeply to be an architecture.") from None
             s = obj.get("arch") if isinstance(obj, dict) else obj
+            if isinstance(s, dict):
+                try:
+                    out.append(space.parse_json(s))
+                except InputError as exc:
+                    raise InputError(f"{p}:{i}: {exc}") from None
+                continue
             if not isinstance(s, str):
-                raise InputError(f"{p}:{i}: JSON line must be a string or an object with an 'arch' string.")
+                raise InputError(f"{p}:{i}: JSON line must be a string or an object with an 'arch'.")
         try:
             out.append(space.parse(s))
         except InputError as exc:

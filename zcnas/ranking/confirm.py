@@ -232,3 +232,28 @@ def confirm_many(confirmer: Confirmer, archs: Sequence[str], *, store=None,
 
 
 __all__ = ["BenchmarkConfirmer", "Confirmation", "Confirmer", "TrainingConfirmer", "confirm_many"]
+
+
+def make_confirmer(kind: str, *, space: str, truth: str | Path | Any = None, data_root: str | None = None,
+                   metric: str | None = None, outcome: str | None = "", seconds_per_training: float = 0.0,
+                   train: dict[str, Any] | None = None) -> Confirmer | None:
+    """The confirmer called ``kind``: ``"benchmark"`` (``metric``/``outcome``, by default the space's
+    ``confirm_metrics``, from ``truth`` (a record store or frame), else the space's benchmark table
+    under ``data_root`` / ``ZCNAS_DATA``), ``"train"`` (a :class:`TrainingConfirmer` with the
+    ``train`` options) or ``"none"`` (None)."""
+    if kind not in ("benchmark", "train", "none"):
+        raise InputError(f"The confirmer must be one of ('benchmark', 'train', 'none'). Got {kind!r} instead.")
+    sp = get_space(space)
+    if kind == "none":
+        return None
+    if kind == "train":
+        return TrainingConfirmer(space=sp.name, **(train or {}))
+    if truth is None:
+        return BenchmarkConfirmer.from_benchmark(sp.name, data_root, metric=metric, outcome=outcome,
+                                                 seconds_per_training=seconds_per_training)
+    pair = sp.confirm_metrics or (None, None)
+    if (metric or pair[0]) is None:
+        raise InputError(f"Space {sp.name!r} declares no short-training metric; pass --metric (Python: metric=).")
+    return BenchmarkConfirmer(truth, metric=metric or pair[0], space=sp.name,
+                              outcome=pair[1] if outcome == "" else outcome,
+                              seconds_per_training=seconds_per_training)

@@ -83,7 +83,8 @@ class Prefilter:
 
     Parameters (keyword-only, stored as given; checked on first use)
     ----------
-    proxies : names or a comma-separated string (see ``zcnas list proxies``).
+    proxies : names or a comma-separated string (see ``zcnas list proxies``); default the space's best
+        measured ranker (``space.default_proxies``).
     aggregate : how several proxies combine (default ``mean_log_rank``); ``None`` with one proxy
         ranks by that proxy in its direction.
     space, dataset, data_dir, batch_size, seed, sampling, device : as for :func:`zcnas.ranking.rank`.
@@ -97,12 +98,14 @@ class Prefilter:
     raise_errors : raise on a failing proxy instead of ranking that candidate last.
     """
 
-    def __init__(self, *, proxies: Sequence[str] | str = ("synflow", "naswot"), aggregate: str | None = None,
+    def __init__(self, *, proxies: Sequence[str] | str | None = None, aggregate: str | None = None,
                  space: str | None = None, dataset: str = "digits", data_dir: str | None = None,
                  batch_size: int = 64, seed: int = 0, sampling: str = "random", device: str = "cpu",
                  cache: pd.DataFrame | None = None, store: str | None = None, dedupe: bool = False,
-                 backend: str = "local", workers: int | None = None, raise_errors: bool = False):
+                 backend: str = "local", workers: int | None = None, raise_errors: bool = False,
+                 progress: bool = False):
         self.proxies = proxies
+        self.progress = progress
         self.aggregate = aggregate
         self.space = space
         self.dataset = dataset
@@ -130,7 +133,8 @@ class Prefilter:
         if self._names is None:
             from zcnas.proxies import resolve_proxies
 
-            names = resolve_proxies(self.proxies)
+            names = resolve_proxies(self.proxies if self.proxies is not None
+                                    else get_space(self.space).default_proxies)
             if self.aggregate not in (None, "none"):
                 from zcnas.aggregate import AGGREGATES
 
@@ -210,7 +214,7 @@ class Prefilter:
         backend = make_backend(self.backend, workers=self.workers)
         try:
             with RecordStore(self.store, mode="a") if self.store else nullcontext() as st:
-                return score_architectures(todo, need, self._config, batch=self._batch, progress=False,
+                return score_architectures(todo, need, self._config, batch=self._batch, progress=self.progress,
                                            raise_errors=self.raise_errors, store=st, backend=backend)
         finally:
             backend.close()
@@ -251,9 +255,10 @@ class Prefilter:
 
 
 def prefilter(candidates: Iterable[Architecture | str], k: int, *,
-              proxies: Sequence[str] | str = ("synflow", "naswot"), aggregate: str | None = None,
+              proxies: Sequence[str] | str | None = None, aggregate: str | None = None,
               **options: Any) -> PrefilterResult:
-    """One-shot pre-filter: the top ``k`` of ``candidates`` by zero-cost ``proxies``.
+    """One-shot pre-filter: the top ``k`` of ``candidates`` by zero-cost ``proxies`` (default: the
+    space's best measured ranker, ``zcnas list spaces``).
 
     ``options`` are the other :class:`Prefilter` parameters (space, dataset, data_dir, batch_size,
     seed, device, cache, ...). In a loop, build one :class:`Prefilter` and call it instead, so the

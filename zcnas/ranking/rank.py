@@ -5,12 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from zcnas.errors import InputError, check_int
-from zcnas.ranking.candidates import candidates as make_candidates
-from zcnas.ranking.scoring import ScoringConfig, score_architectures, wide_scores
+from zcnas.errors import InputError
+from zcnas.ranking.scoring import ScoringConfig
+from zcnas.ranking.stages import (
+    AggregateSelector,
+    Candidates,
+    Constraints,
+    ProxyScorer,
+    Scorer,
+    Selector,
+    order_by,
+)
+from zcnas.spaces import get_space
 
 
 @dataclass
@@ -21,7 +31,7 @@ class RankResult:
     table: pd.DataFrame
     scores: pd.DataFrame
     run_key: str
-    config: ScoringConfig
+    config: ScoringConfig | None
     #: with budgets: the candidates scored (``table`` then holds only the feasible ones)
     n_candidates: int | None = None
     budgets: tuple = ()
@@ -34,90 +44,84 @@ class RankResult:
         return self.table.head(k)
 
 
-def order_by(wide: pd.DataFrame, proxies: Sequence[str], aggregate: str | None = None) -> pd.DataFrame:
-    """Rank rows of a wide score table. One proxy: its value in its direction; several: an
-    aggregate from :mod:`zcnas.aggregate` (default mean of log-ranks). Higher ``score`` is better;
-    architectures whose criterion is missing come last."""
-    from zcnas.proxies import get_proxy
+def rank(candidates: Candidates | Sequence, scorer: Scorer | None = None, *, selector: Selector | None = None,
+         constraints: Constraints | None = None, store: str | Path | Any = None) -> RankResult:
+    """Score ``candidates`` with ``scorer`` and rank them by ``selector``.
 
-    directions = {p: get_proxy(p).higher_is_better for p in proxies}
-    if len(proxies) == 1 and aggregate in (None, "none"):
-        p = proxies[0]
-        score = wide[p] if directions[p] else -wide[p]
-    else:
-        from zcnas.aggregate import aggregate as combine
+    ``candidates``: a :class:`~zcnas.ranking.stages.Candidates` (seeded sample, whole space, list
+    or file) or a list of architectures. ``scorer``: a :class:`~zcnas.ranking.stages.ProxyScorer`
+    (proxies, :class:`ScoringConfig`, backend) or a
+    :class:`~zcnas.ranking.stages.StoredScorer`; default: the space's best measured ranker on its
+    default dataset. ``selector``: default the space's default aggregate
+    (:class:`~zcnas.ranking.stages.AggregateSelector`) for several proxies, the proxy itself for
+    one. ``constraints``: hardware budgets and a Pareto cost
+    (:class:`~zcnas.ranking.stages.Constraints`); params/flops costs are scored as extra proxies
+    when not ranked by. ``store``: a record-store path (or open store) to save to and resume
+    from: running the same call again resumes.
 
-        score = combine(wide, list(proxies), directions, method=aggregate or "mean_log_rank")
-    table = wide.copy()
-    table.insert(0, "score", score)
-    table = table.reset_index().rename(columns={"index": "arch"})
-    table = table.sort_values(["score", "arch"], ascending=[False, True], na_position="last", kind="mergesort")
-    table.insert(1, "rank", range(1, len(table) + 1))
-    return table.reset_index(drop=True)
-
-
-def rank(space: str | None = None, *, proxies: Sequence[str] | str = ("synflow", "jacob_cov", "naswot"),
-         sample: int | None = None, all: bool = False, archs=None, archs_file: str | Path | None = None,
-         dataset: str = "digits", data_dir: str | None = None, batch_size: int = 64, seed: int = 0,
-         sampling: str = "random", store: str | Path | None = None, aggregate: str | None = None,
-         dedupe: bool = False, device: str = "cpu", memory_format: str = "channels_last",
-         progress: bool = True,
-         raise_errors: bool = False, backend: str = "local", workers: int | None = None,
-         ray_address: str | None = None, budgets=None, pareto: str | None = None, costs=None,
-         cost_dataset: str = "cifar10", data_root: str | None = None) -> RankResult:
-    """Score candidate architectures with zero-cost proxies and rank them.
-
-    Candidates: ``sample=N`` (seeded), ``all=True``, ``archs=[...]`` or ``archs_file``. With a
-    ``store`` path, results are saved as they are computed, and running the same call again
-    resumes. ``dedupe=True`` scores one architecture per function class and copies its scores.
-    ``backend`` is ``local`` (this process), ``process`` (``workers`` processes) or ``ray``.
-    ``memory_format="contiguous"`` scores in the reference NCHW layout (slower on CPU; the default
-    channels_last gives the same values up to float32 rounding, under its own run key).
-
-    Hardware-aware ranking (:mod:`zcnas.constraints`): ``budgets`` (``["latency:pixel3=5ms",
-    "params=0.5M"]``) keep only the candidates within every budget, re-ranked 1..k, and raise
-    :class:`~zcnas.constraints.InfeasibleBudgetError` when none is left; ``pareto="latency:pixel3"``
-    also returns the Pareto front of (score, cost) and its hypervolume. params/flops costs are
-    scored as extra proxies when not ranked by; other costs come from ``costs`` (a frame, record
-    store or CSV, see :func:`~zcnas.constraints.load_costs`), else the store's truth rows, else
-    HW-NAS-Bench for ``cost_dataset`` under ``data_root`` / ``$ZCNAS_DATA``.
+    >>> from zcnas.ranking import Candidates, ProxyScorer, ScoringConfig, rank
+    >>> res = rank(Candidates("nb201", sample=20, seed=0),
+    ...            ProxyScorer("params,synflow", ScoringConfig("nb201", dataset="digits", batch_size=8)))
+    >>> list(res.top(3).columns[:3])
+    ['arch', 'rank', 'score']
     """
-    from zcnas.proxies import resolve_proxies
-    from zcnas.ranking.backends import make_backend
+    from zcnas.constraints import PROXY_COSTS
 
-    names = resolve_proxies(proxies)
-    check_int("batch_size", batch_size, "rank", minimum=1)
-    if aggregate not in (None, "none"):
-        from zcnas.aggregate import AGGREGATES
-
-        AGGREGATES.resolve(aggregate)
-    elif len(names) > 1 and aggregate == "none":
+    cands = Candidates.of(candidates)
+    scorer = scorer if scorer is not None else ProxyScorer(config=ScoringConfig(space=cands.space))
+    if not isinstance(scorer, Scorer):
+        raise InputError(f"The 'scorer' parameter of rank must be a Scorer. Got {type(scorer).__name__} instead.")
+    config = getattr(scorer, "config", None)
+    if config is not None and config.space != cands.space:
+        raise InputError(f"The candidates are in space {cands.space!r} but the scorer's config is for "
+                         f"{config.space!r}; give ScoringConfig(space={cands.space!r}).")
+    names = list(scorer.proxies)
+    constraints = constraints if constraints is not None else Constraints()
+    extra = [c for c in constraints.cost_names() if c in PROXY_COSTS and c not in names]
+    if selector is None:
+        method = get_space(cands.space).default_aggregate if len(names) > 1 else None
+        selector = AggregateSelector(method or ("mean_log_rank" if len(names) > 1 else None))
+    if not isinstance(selector, Selector):
+        raise InputError(f"The 'selector' parameter of rank must be a Selector. Got {type(selector).__name__}.")
+    if isinstance(selector, AggregateSelector) and selector.method in (None, "none") and len(names) > 1:
         raise InputError("aggregate='none' needs exactly one proxy; give one proxy or an aggregate name.")
-    from zcnas.constraints import PROXY_COSTS, parse_budgets, resolve_cost
-
-    bs = parse_budgets(budgets)
-    cost_names = list(dict.fromkeys([b.cost for b in bs] + ([resolve_cost(pareto).name] if pareto else [])))
-    extra = [c for c in cost_names if c in PROXY_COSTS and c not in names]
-    cands = make_candidates(space, sample=sample, all=all, archs=archs, archs_file=archs_file, seed=seed)
-    config = ScoringConfig(space=space, dataset=dataset, data_dir=str(data_dir) if data_dir else None,
-                           batch_size=batch_size, seed=seed, sampling=sampling, dedupe=dedupe, device=device,
-                           memory_format=memory_format)
-    runner = make_backend(backend, workers=workers, address=ray_address)
-    if store is not None:
+    archs = [get_space(cands.space).format(a) for a in cands.resolve()]
+    archs = list(dict.fromkeys(archs))
+    if store is not None and isinstance(store, str | Path):
         from zcnas.records import RecordStore
 
         with RecordStore(store, mode="a") as st:
-            long = score_architectures(cands, names + extra, config, store=st, progress=progress,
-                                       raise_errors=raise_errors, backend=runner)
+            wide = _score(scorer, archs, names + extra, st)
     else:
-        long = score_architectures(cands, names + extra, config, progress=progress, raise_errors=raise_errors,
-                                   backend=runner)
-    run_key = long["run_key"].iloc[0]
-    table = order_by(wide_scores(long, names + extra), names, aggregate)
-    if not cost_names:
-        return RankResult(table=table, scores=long, run_key=run_key, config=config)
-    return constrain(RankResult(table=table, scores=long, run_key=run_key, config=config), bs, pareto,
-                     costs=costs if costs is not None else store, cost_dataset=cost_dataset, data_root=data_root)
+        wide = _score(scorer, archs, names + extra, store)
+    long = getattr(scorer, "long_", None)
+    run_key = getattr(scorer, "run_key_", None) or ""
+    if isinstance(selector, AggregateSelector):
+        table = order_by(wide, selector.proxies or names, selector.method)
+    else:
+        crit = selector.predict(wide[names]).iloc[:, 0]
+        table = wide.copy()
+        table.insert(0, "score", crit.reindex(wide.index))
+        table = table.reset_index().rename(columns={"index": "arch"})
+        table = table.sort_values(["score", "arch"], ascending=[False, True], na_position="last", kind="mergesort")
+        table.insert(1, "rank", range(1, len(table) + 1))
+        table = table.reset_index(drop=True)
+    result = RankResult(table=table, scores=long if long is not None else pd.DataFrame(), run_key=run_key,
+                        config=config)
+    if not constraints:
+        return result
+    return constrain(result, constraints.budgets, constraints.pareto,
+                     costs=constraints.costs if constraints.costs is not None else store,
+                     cost_dataset=constraints.cost_dataset, data_root=constraints.data_root)
+
+
+def _score(scorer: Scorer, archs: list[str], names: list[str], store) -> pd.DataFrame:
+    if isinstance(scorer, ProxyScorer):
+        wide = scorer.score_with(archs, names, store)
+    else:
+        wide = scorer.score(archs, store)
+    wide.index.name = None
+    return wide
 
 
 def constrain(result: RankResult, budgets=None, pareto: str | None = None, *, costs=None,

@@ -39,7 +39,8 @@ class ScoringConfig:
     device: str = "cpu"
     #: fingerprint of the image batch (set by :func:`load_batch`), so a store never mixes data
     batch_sha1: str = ""
-    num_classes: int = 10
+    #: outputs of the network: the batch's classes, else the space's for the dataset (None)
+    num_classes: int | None = None
     #: tensor layout of the scored copies: "channels_last" (NHWC, about twice as fast on CPU with
     #: oneDNN) or "contiguous" (NCHW, the reference layout); ranks agree (Spearman >= 0.9998 on 200 nets)
     memory_format: str = "channels_last"
@@ -79,8 +80,11 @@ def load_batch(config: ScoringConfig):
     """The image batch for ``config`` and the config completed with its fingerprint."""
     import dataclasses
 
-    from zcnas.data import get_batch
+    from zcnas.data import DATASETS, get_batch
 
+    if DATASETS.resolve(config.dataset) == "digits":
+        log.warning("zcnas: scoring on the built-in digits images (8x8 digits resized to 32x32: a demo set, not "
+                    "CIFAR); for real results give --dataset cifar10 --data-dir DIR (Python: dataset=, data_dir=).")
     batch = get_batch(config.dataset, data_dir=config.data_dir, batch_size=config.batch_size,
                       seed=config.seed, sampling=config.sampling)
     h = hashlib.sha1(batch.inputs.numpy().tobytes())
@@ -108,10 +112,13 @@ def group_by_class(space_name: str, strings: Sequence[str], prefer: Iterable[str
     return groups
 
 
-def _progress(total: int, enabled: bool, desc: str):
+def _progress(total: int, enabled: bool | None, desc: str):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, disable=not enabled, file=sys.stderr, unit="arch", desc=desc,
+    # enabled: True (always), False (never), None (only when stderr is a terminal: no carriage-return
+    # garbage in log files)
+    return tqdm(total=total, disable=None if enabled is None else not enabled, file=sys.stderr, unit="arch",
+                desc=desc,
                 dynamic_ncols=True, smoothing=0.05)
 
 

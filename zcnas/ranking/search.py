@@ -1,18 +1,9 @@
 """Search: candidates -> zero-cost scores -> a training-free ranking (plus a surrogate) -> top k ->
 confirmation by short training -> the final ranking, all saved to a record store.
 
-The pipeline is made of three small stages that users pass as objects:
-
-``Scorer``     ``score(archs, store) -> wide frame`` (index arch, one column per proxy).
-               :class:`ProxyScorer` computes proxies (resumable through the store's ``scores``
-               table); :class:`StoredScorer` reads scores computed earlier (e.g. the full-space
-               store ``benchmarks_data/nb201_zcnas_scores.h5`` or published scores).
-``Selector``   ``predict(scores) -> frame`` of one or more columns, higher is better; the first
-               column is the ranking criterion. :class:`AggregateSelector` is a training-free
-               aggregate of the proxies; :class:`SurrogateSelector` adds an
-               :class:`~zcnas.surrogate.XGBSurrogate` (a saved model, or one fitted on records).
-``Confirmer``  see :mod:`zcnas.ranking.confirm` (real short training, or a benchmark's 12-epoch
-               accuracy).
+The pipeline is made of small stages that users pass as objects: a ``Scorer`` and a
+``Selector`` (:mod:`zcnas.ranking.stages`) and a ``Confirmer`` (:mod:`zcnas.ranking.confirm`: real
+short training with the space's recipe, or a benchmark's short-schedule accuracy).
 
 :class:`SearchPipeline` runs them: the top ``k`` by the criterion are confirmed and the final
 ranking puts the confirmed architectures first, by their confirmation accuracy. With
@@ -34,7 +25,6 @@ import json
 import logging
 import math
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,8 +34,10 @@ import numpy as np
 import pandas as pd
 
 from zcnas.arch import Architecture
-from zcnas.errors import DataError, InputError, check_int
-from zcnas.ranking.confirm import BenchmarkConfirmer, Confirmation, Confirmer, TrainingConfirmer, confirm_many
+from zcnas.errors import InputError, check_int
+from zcnas.ranking.confirm import BenchmarkConfirmer, Confirmation, Confirmer, confirm_many
+from zcnas.ranking.scoring import ScoringConfig
+from zcnas.ranking.stages import AggregateSelector, Candidates, ProxyScorer, Scorer, Selector
 from zcnas.spaces import get_space
 
 log = logging.getLogger("zcnas")
@@ -53,221 +45,6 @@ log = logging.getLogger("zcnas")
 
 def _hash(doc: Any) -> str:
     return hashlib.sha1(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-# ---- scorers ---------------------------------------------------------------------------------------
-class Scorer(ABC):
-    """Gives zero-cost scores of candidate architectures."""
-
-    @property
-    @abstractmethod
-    def proxies(self) -> list[str]:
-        """Canonical names of the proxies (the columns of :meth:`score`)."""
-
-    @abstractmethod
-    def score(self, archs: Sequence[str], store=None) -> pd.DataFrame:
-        """Wide scores: index ``archs`` (in order), one column per proxy, NaN where failed."""
-
-    def describe(self) -> dict[str, Any]:
-        return {"kind": type(self).__name__, "proxies": self.proxies}
-
-
-class ProxyScorer(Scorer):
-    """Computes proxies with :func:`zcnas.ranking.scoring.score_architectures`; with a store the
-    scores are saved as they come and reused on a rerun. ``config`` is a
-    :class:`~zcnas.ranking.scoring.ScoringConfig`; ``backend`` a backend name or object."""
-
-    def __init__(self, proxies: Sequence[str] | str = ("synflow", "jacob_cov", "naswot"), config=None, *,
-                 backend: Any = None, progress: bool = False, raise_errors: bool = False):
-        from zcnas.proxies import resolve_proxies
-        from zcnas.ranking.scoring import ScoringConfig
-
-        self._proxies = resolve_proxies(proxies)
-        self.config = config if config is not None else ScoringConfig()
-        self.backend = backend
-        self.progress = progress
-        self.raise_errors = raise_errors
-        self.run_key_: str | None = None
-
-    @property
-    def proxies(self) -> list[str]:
-        return self._proxies
-
-    def describe(self) -> dict[str, Any]:
-        cfg = json.loads(self.config.to_json())
-        cfg.pop("device", None)
-        return {"kind": "proxy", "proxies": self.proxies, "config": cfg}
-
-    def score(self, archs, store=None):
-        from zcnas.ranking.scoring import score_architectures, wide_scores
-
-        long = score_architectures(archs, self.proxies, self.config, store=store, progress=self.progress,
-                                   raise_errors=self.raise_errors, backend=self.backend)
-        self.run_key_ = str(long["run_key"].iloc[0])
-        return wide_scores(long, self.proxies).reindex(list(archs))
-
-
-class StoredScorer(Scorer):
-    """Scores computed earlier: a wide frame (index arch, proxy columns), or a record store
-    (path or open store) read with ``scores_wide(run_key, dataset)``. Column names are resolved to
-    canonical proxy names (``nwot`` -> ``naswot``); ``proxies`` picks columns (default: all known
-    proxies in the frame). An architecture with no stored row is an error."""
-
-    def __init__(self, source: pd.DataFrame | str | Path | Any, proxies: Sequence[str] | str | None = None, *,
-                 run_key: str | None = None, dataset: str | None = None):
-        from zcnas.proxies import PROXIES, resolve_proxies
-
-        if isinstance(source, pd.DataFrame):
-            frame = source
-            self.source = "frame"
-        else:
-            from zcnas.records import RecordStore
-
-            if isinstance(source, str | Path):
-                with RecordStore(source, "r") as st:
-                    frame = st.scores_wide(run_key=run_key, dataset=dataset)
-                self.source = str(source)
-            else:
-                frame = source.scores_wide(run_key=run_key, dataset=dataset)
-                self.source = str(source.path)
-        rename = {c: PROXIES.resolve(c) for c in frame.columns if c in PROXIES}
-        frame = frame[list(rename)].rename(columns=rename)
-        names = resolve_proxies(proxies) if proxies is not None else list(frame.columns)
-        missing = [p for p in names if p not in frame.columns]
-        if missing or not names:
-            raise DataError(f"The stored scores have no column(s) {missing or names}; they have "
-                            f"{list(frame.columns)}.")
-        self._proxies = names
-        self.frame = frame[names]
-        self.run_key, self.dataset = run_key, dataset
-
-    @property
-    def proxies(self) -> list[str]:
-        return self._proxies
-
-    def describe(self) -> dict[str, Any]:
-        return {"kind": "stored", "proxies": self.proxies, "source": self.source, "run_key": self.run_key,
-                "dataset": self.dataset}
-
-    def score(self, archs, store=None):
-        missing = pd.Index(archs).difference(self.frame.index)
-        if len(missing):
-            raise DataError(f"{len(missing)} candidate(s) have no stored scores, e.g. {missing[0]}; score "
-                            f"them first or restrict the candidates to the stored architectures.")
-        return self.frame.reindex(list(archs))
-
-
-# ---- selectors -------------------------------------------------------------------------------------
-class Selector(ABC):
-    """Ranks scored candidates without training them."""
-
-    @abstractmethod
-    def predict(self, scores: pd.DataFrame) -> pd.DataFrame:
-        """One or more columns (higher is better), index = ``scores.index``; the first column is the
-        ranking criterion. Column names are the model names in the ``predictions`` table."""
-
-    def describe(self) -> dict[str, Any]:
-        return {"kind": type(self).__name__}
-
-
-class AggregateSelector(Selector):
-    """A training-free aggregate (see :mod:`zcnas.aggregate`) of ``proxies`` (default: every
-    column of the scores); one proxy with ``method=None`` ranks by that proxy in its direction.
-    Ranks are taken over the candidates of the search."""
-
-    def __init__(self, method: str | None = "mean_log_rank", proxies: Sequence[str] | None = None):
-        if method not in (None, "none"):
-            from zcnas.aggregate import AGGREGATES
-
-            method = AGGREGATES.resolve(method)
-        self.method = method
-        self.proxies = proxies
-
-    @property
-    def name(self) -> str:
-        return f"aggregate:{self.method}" if self.method not in (None, "none") else "proxy"
-
-    def describe(self) -> dict[str, Any]:
-        return {"kind": "aggregate", "method": self.method, "proxies": self.proxies}
-
-    def predict(self, scores):
-        from zcnas.proxies import resolve_proxies
-        from zcnas.ranking.rank import order_by
-
-        names = resolve_proxies(self.proxies) if self.proxies is not None else list(scores.columns)
-        missing = [p for p in names if p not in scores.columns]
-        if missing:
-            raise InputError(f"AggregateSelector needs proxy column(s) {missing}; the scorer gives "
-                             f"{list(scores.columns)}.")
-        if len(names) > 1 and self.method in (None, "none"):
-            raise InputError("AggregateSelector(method=None) needs exactly one proxy; name an aggregate.")
-        table = order_by(scores[names], names, self.method).set_index("arch")
-        col = self.name if len(names) > 1 or self.method not in (None, "none") else f"proxy:{names[0]}"
-        return pd.DataFrame({col: table["score"].reindex(scores.index)})
-
-
-class SurrogateSelector(Selector):
-    """An XGBoost surrogate's prediction is the criterion; the aggregate is kept as a second column.
-
-    ``model``: a fitted :class:`~zcnas.surrogate.XGBSurrogate` or the path of a saved one; or
-    ``records`` (a record store or CSV with ``target`` values; :func:`zcnas.surrogate.model.load_records`)
-    to fit one with ``features`` (default ``onehot,graf`` plus the proxies that the records and the
-    scorer share). ``records_run_key`` / ``records_dataset`` choose the records' proxy scores.
-    """
-
-    def __init__(self, model: Any = None, *, records: str | Path | None = None, target: str | None = None,
-                 features: str | None = None, aggregate: str | None = "mean_log_rank",
-                 records_run_key: str | None = None, records_dataset: str | None = None, random_state: int = 0):
-        if (model is None) == (records is None):
-            raise InputError("SurrogateSelector needs exactly one of model= (fitted or a saved path) or "
-                             "records= (with target=).")
-        if records is not None and not target:
-            raise InputError("SurrogateSelector(records=...) needs target= (the metric to predict, e.g. "
-                             "c10valid_valid_200ep).")
-        self.model = model
-        self.records = records
-        self.target = target
-        self.features = features
-        self.aggregate = AggregateSelector(aggregate)
-        self.records_run_key, self.records_dataset = records_run_key, records_dataset
-        self.random_state = random_state
-        self.model_: Any = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"kind": "surrogate", "model": self.model if isinstance(self.model, str | Path) else
-                type(self.model).__name__ if self.model is not None else None,
-                "records": str(self.records) if self.records else None, "target": self.target,
-                "features": self.features, "aggregate": self.aggregate.method}
-
-    def _fitted(self, proxies: list[str]):
-        if self.model_ is not None:
-            return self.model_
-        from zcnas.surrogate import XGBSurrogate
-
-        if self.model is not None:
-            self.model_ = (XGBSurrogate.load(self.model, target=self.target) if isinstance(self.model, str | Path)
-                           else self.model)
-            return self.model_
-        from zcnas.proxies import PROXIES
-        from zcnas.surrogate.model import load_records
-
-        rec = load_records(self.records, target=self.target, run_key=self.records_run_key,
-                           dataset=self.records_dataset)
-        cols = {PROXIES.resolve(c): c for c in rec.columns if c in PROXIES}
-        shared = [p for p in proxies if p in cols]
-        feats = self.features or ("onehot,graf" + (",proxies:" + ",".join(shared) if shared else ""))
-        X = rec[["arch"] + [cols[p] for p in shared]].rename(columns={cols[p]: p for p in shared})
-        self.model_ = XGBSurrogate(features=feats, target=self.target,
-                                   random_state=self.random_state).fit(X, rec[self.target])
-        return self.model_
-
-    def predict(self, scores):
-        model = self._fitted(list(scores.columns))
-        X = scores.rename_axis("arch").reset_index()
-        pred = model.predict(X)
-        name = f"surrogate:{model.target_ or 'target'}"
-        out = pd.DataFrame({name: np.asarray(pred, dtype=float)}, index=scores.index)
-        return out.join(self.aggregate.predict(scores))
 
 
 # ---- the pipeline ----------------------------------------------------------------------------------
@@ -469,74 +246,22 @@ def _order(values: pd.Series) -> list[str]:
 
 
 # ---- the library form of ``zcnas search`` ----------------------------------------------------------
-def search(space: str | None = None, *, sample: int | None = None, all: bool = False, archs=None,
-           archs_file: str | Path | None = None, seed: int = 0,
-           proxies: Sequence[str] | str = ("synflow", "jacob_cov", "naswot"), aggregate: str | None = "mean_log_rank",
-           dataset: str = "digits", data_dir: str | None = None, batch_size: int = 64, device: str = "cpu",
-           backend: str = "local", workers: int | None = None,
-           scores_store: str | Path | None = None, scores_run_key: str | None = None,
-           scores_dataset: str | None = None,
-           surrogate: str | Path | None = None, records: str | Path | None = None, target: str | None = None,
-           k: int = 10, confirm: str = "benchmark", truth: str | Path | None = None, data_root: str | None = None,
-           metric: str | None = None, outcome: str | None = "",
-           seconds_per_training: float = 0.0, epochs: int = 12, train_dataset: str = "cifar10",
-           train_data_dir: str | None = None, train_device: str | None = None,
-           max_train_images: int | None = None, max_test_images: int | None = None,
-           active: bool = False, batch: int | None = None, budget_trainings: int | None = None,
-           budget_seconds: float | None = None, store: str | Path | None = None,
-           progress: bool = True) -> SearchResult:
-    """Build a :class:`SearchPipeline` from plain values and run it (what ``zcnas search`` calls).
-
-    Candidates: one of ``sample``, ``all``, ``archs``, ``archs_file``. Scores: computed with
-    ``proxies`` on ``dataset`` (``scores_store`` reads precomputed ones instead). Selector: the
-    ``aggregate`` of the proxies, or a surrogate (``surrogate`` = saved model path, or ``records`` +
-    ``target``). Confirmation (``confirm``): ``"benchmark"`` (``metric``/``outcome``, by default the
-    space's ``confirm_metrics``, from ``truth``, a record store, else the space's benchmark table
-    under ``data_root`` / ``ZCNAS_DATA``), ``"train"``
-    (real short training of ``epochs`` on ``train_dataset``) or ``"none"``.
-    """
-    from zcnas.ranking.candidates import candidates as make_candidates
-    from zcnas.ranking.scoring import ScoringConfig
-
-    space = get_space(space).name
-    if confirm not in ("benchmark", "train", "none"):
-        raise InputError(f"The 'confirm' parameter of search must be one of ('benchmark', 'train', 'none'). "
-                         f"Got {confirm!r} instead.")
-    cands = make_candidates(space, sample=sample, all=all, archs=archs, archs_file=archs_file, seed=seed)
-    if scores_store is not None:
-        scorer: Scorer = StoredScorer(scores_store, proxies, run_key=scores_run_key, dataset=scores_dataset)
-    else:
-        config = ScoringConfig(space=space, dataset=dataset, data_dir=str(data_dir) if data_dir else None,
-                               batch_size=batch_size, seed=seed, device=device)
-        from zcnas.ranking.backends import make_backend
-
-        scorer = ProxyScorer(proxies, config, backend=make_backend(backend, workers=workers), progress=progress)
-    if surrogate is not None or records is not None:
-        selector: Selector = SurrogateSelector(surrogate, records=records, target=target, aggregate=aggregate)
-    else:
-        selector = AggregateSelector(aggregate)
-    confirmer: Confirmer | None
-    if confirm == "benchmark":
-        if truth is not None:
-            pair = get_space(space).confirm_metrics or (None, None)
-            if (metric or pair[0]) is None:
-                raise InputError(f"Space {space!r} declares no short-training metric; pass metric= (CLI: --metric).")
-            confirmer = BenchmarkConfirmer(truth, metric=metric or pair[0], space=space,
-                                           outcome=pair[1] if outcome == "" else outcome,
-                                           seconds_per_training=seconds_per_training)
-        else:
-            confirmer = BenchmarkConfirmer.from_benchmark(space, data_root, metric=metric, outcome=outcome,
-                                                          seconds_per_training=seconds_per_training)
-    elif confirm == "train":
-        confirmer = TrainingConfirmer(space=space, dataset=train_dataset, data_dir=train_data_dir, epochs=epochs,
-                                      seed=seed, device=train_device, max_train_images=max_train_images,
-                                      max_test_images=max_test_images, progress=progress)
-    else:
-        confirmer = None
+def search(candidates: Candidates | Sequence, scorer: Scorer | None = None, selector: Selector | None = None,
+           confirmer: Confirmer | None = None, *, k: int = 10, active: bool = False, batch: int | None = None,
+           budget_trainings: int | None = None, budget_seconds: float | None = None,
+           surrogate_params: dict[str, Any] | None = None, store: str | Path | None = None) -> SearchResult:
+    """Run a :class:`SearchPipeline` of the given stages on ``candidates`` (what ``zcnas search``
+    calls). ``scorer`` defaults to the space's best measured ranker, ``selector`` to its
+    aggregate; without a ``confirmer`` the search is training-free (``k`` is ignored)."""
+    cands = Candidates.of(candidates)
+    if scorer is None:
+        scorer = ProxyScorer(config=ScoringConfig(space=cands.space))
+    if selector is None:
+        selector = AggregateSelector(get_space(cands.space).default_aggregate or "mean_log_rank")
     pipe = SearchPipeline(scorer, selector, confirmer, k=k if confirmer is not None else 0, active=active,
-                          batch=batch, budget_trainings=budget_trainings, budget_seconds=budget_seconds, space=space)
-    return pipe.run(cands, store=store)
+                          batch=batch, budget_trainings=budget_trainings, budget_seconds=budget_seconds,
+                          surrogate_params=surrogate_params, space=cands.space)
+    return pipe.run(cands.resolve(), store=store)
 
 
-__all__ = ["AggregateSelector", "ProxyScorer", "Scorer", "SearchPipeline", "SearchResult", "Selector",
-           "StoredScorer", "SurrogateSelector", "search"]
+__all__ = ["SearchPipeline", "SearchResult", "search"]

@@ -125,7 +125,7 @@ def train_architecture(
     device: str | None = None,
     max_train_images: int | None = None,
     max_test_images: int | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> TrainResult:
     """Train ``arch`` from scratch with its space's recipe and return its test accuracy per epoch.
 
@@ -215,7 +215,7 @@ def train_architecture(
         torch.cuda.synchronize(dev)
     start = time.perf_counter()
     bar = tqdm(range(epochs), desc=f"train {arch_str}", unit="epoch", file=sys.stderr,
-               disable=not progress, leave=True, dynamic_ncols=True)
+               disable=None if progress is None else not progress, leave=True, dynamic_ncols=True)
     for _epoch in bar:
         model.train()
         order = torch.randperm(n_train, generator=gen).to(dev)

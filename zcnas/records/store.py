@@ -88,6 +88,8 @@ class RecordStore:
         self._closed = False
         self._reset_snapshot_state()
         self._reset_journal_state()
+        lock_path = getattr(self._journal, "lock_path", None)
+        new_lock = lock_path is not None and not os.path.lexists(lock_path)
         if mode != "r":
             self._snapshot.prepare_write()
             self._release = self._journal.lock()
@@ -103,6 +105,9 @@ class RecordStore:
                     self.compact()  # create the store, or fold in what a killed writer left
         except BaseException:
             self._journal.close()
+            if new_lock and mode != "r" and self._release is not None:
+                with contextlib.suppress(OSError):  # a failed open leaves nothing behind
+                    os.unlink(lock_path)
             self._release_lock()
             raise
 

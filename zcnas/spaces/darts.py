@@ -113,7 +113,7 @@ def _literal(text: str) -> Any:
 
     def fail(what: str) -> InputError:
         got = toks[i][1] if i < len(toks) else "end of text"
-        return InputError(f"Malformed DARTS genotype {echo(text)}: expected {what}, got {got!r}.")
+        return InputError(f"Malformed DARTS genotype {echo(text)}: expected {what}, got {echo(got, 40)}.")
 
     def peek() -> str | None:
         return toks[i][1] if i < len(toks) else None
@@ -150,7 +150,7 @@ def _literal(text: str) -> Any:
         if kind == "name":
             name = tok.rsplit(".", 1)[-1]
             if name not in _CALLS:
-                raise InputError(f"Malformed DARTS genotype {echo(text)}: unknown name {tok!r}; only "
+                raise InputError(f"Malformed DARTS genotype {echo(text)}: unknown name {echo(tok, 40)}; only "
                                  f"Genotype(...) and range(...) are read.")
             i += 1
             return call(name)

@@ -16,7 +16,7 @@ def arch_seed(seed: int, arch: str) -> int:
     return int.from_bytes(digest, "little") & (2**63 - 1)
 
 
-def build_seeded(space_name: str, arch: Architecture | str, num_classes: int, seed: int, device=None, *,
+def build_seeded(space_name: str, arch: Architecture | str, num_classes: int | None, seed: int, device=None, *,
                  input_shape: tuple[int, ...] | None = None, **build_options: Any):
     """Build ``arch`` with PyTorch's default init drawn from a per-architecture seed, without
     touching the caller's global RNG state. ``input_shape`` defaults to the space's shape for
@@ -28,5 +28,6 @@ def build_seeded(space_name: str, arch: Architecture | str, num_classes: int, se
     shape = tuple(input_shape) if input_shape else space.input_shape(space.default_dataset)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(arch_seed(seed, space.format(a)))
-        model = space.build(a, num_classes=num_classes, input_shape=shape, **build_options)
+        sized = {} if num_classes is None else {"num_classes": num_classes}
+        model = space.build(a, input_shape=shape, **sized, **build_options)
     return model.to(device) if device is not None else model

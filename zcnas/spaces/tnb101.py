@@ -140,7 +140,7 @@ class _TNB101Space(EnumerableSpace):
         task = self.check_task(task or self.default_dataset)
         want = TASK_OUTPUTS[task]
         if num_classes is not None and num_classes != want:
-            raise InputError(f"TNB101 task {task!r} has {want} outputs; got num_classes={num_classes!r}. "
+            raise InputError(f"TNB101 task {echo(task, 40)} has {want} outputs; got num_classes={num_classes!r}. "
                              f"Pass num_classes=None (or {want}).")
         shape = tuple(input_shape) if input_shape is not None else TASK_INPUT_SHAPES[task]
         _check_shape(shape, task, f"{type(self).__name__}.build")
@@ -154,7 +154,7 @@ def _check_shape(shape: tuple, task: str, owner: str) -> None:
     ok = (len(shape) == 3 and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape))
     want_c = TASK_INPUT_SHAPES[task][0]
     if not ok or shape[0] != want_c or min(shape[1:]) < 8:
-        raise InputError(f"The 'input_shape' parameter of {owner} for task {task!r} must be ({want_c}, H, W) "
+        raise InputError(f"The 'input_shape' parameter of {owner} for task {echo(task, 40)} must be ({want_c}, H, W) "
                          f"with H, W >= 8 (TNB101: {TASK_INPUT_SHAPES[task]}). Got {shape!r} instead.")
 
 

@@ -26,7 +26,10 @@ from zcnas.spaces import get_space
 
 #: missing-value sentinel used by NAS-Bench-Suite-Zero and older tools
 MISSING_SENTINEL = -1e8
-PROXY_TRANSFORMS = (None, "log")
+PROXY_TRANSFORMS = (None, "log", "auto")
+#: ``proxy_transform="auto"`` takes the signed log when a proxy column reaches this magnitude
+#: (synflow in float64 reaches 1e40 on large NB201 networks; XGBoost works in float32)
+AUTO_LOG_ABOVE = 1e30
 #: names other tools use for the same proxy; matched in both directions when looking up columns
 PROXY_ALIASES = {"jacov": "jacob_cov", "nwot": "naswot"}
 
@@ -47,15 +50,17 @@ class FeatureSpec:
     ``encodings`` are names accepted by the space's ``encode`` (its ``encodings``); ``graph``
     adds the GRAF-style graph features of the space's ``cell_graph``; ``proxies`` are column names looked up in the
     proxy frame (aliases such as ``jacov``/``jacob_cov`` are matched both ways);
-    ``proxy_transform`` is ``None`` or ``"log"`` (signed ``log1p``; trees do not need it, linear
-    heads do).
+    ``proxy_transform`` is ``"auto"`` (default: the signed ``log1p`` when a proxy's values reach
+    1e30, which float32 cannot hold with precision; a model resolves it once, on its training
+    data, and keeps the choice), ``"log"`` (always) or ``None`` (never). The log keeps the order,
+    so trees split the same way.
     """
 
     space: str
     encodings: tuple[str, ...] = ("onehot",)
     graph: bool = True
     proxies: tuple[str, ...] = ()
-    proxy_transform: str | None = None
+    proxy_transform: str | None = "auto"
     # cached names, not part of the value
     _names: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
 
@@ -77,7 +82,7 @@ class FeatureSpec:
 
     # ---- construction ----------------------------------------------------------------------------
     @classmethod
-    def parse(cls, text: str, space: str, proxy_transform: str | None = None) -> FeatureSpec:
+    def parse(cls, text: str, space: str, proxy_transform: str | None = "auto") -> FeatureSpec:
         """Read ``"onehot,graf,proxies:jacov,nwot"``: encoding names, ``graf`` (or ``graph``) and
         ``proxies:`` followed by proxy names (everything after ``proxies:`` is a proxy name)."""
         encodings: list[str] = []
@@ -168,6 +173,25 @@ class FeatureSpec:
                             f"(missing {missing}).")
         return found
 
+    def _log(self, vals: np.ndarray) -> bool:
+        if self.proxy_transform == "auto":
+            return bool(np.nanmax(np.abs(vals), initial=0.0) >= AUTO_LOG_ABOVE)
+        return self.proxy_transform == "log"
+
+    def resolved(self, archs: Sequence[str], proxy_frame: pd.DataFrame | None) -> FeatureSpec:
+        """This spec with ``proxy_transform="auto"`` decided on ``proxy_frame`` (what a model keeps)."""
+        if self.proxy_transform != "auto":
+            return self
+        use_log = False
+        if self.proxies and proxy_frame is not None:
+            frame = _align(proxy_frame, list(archs), get_space(self.space))
+            mapping = self.resolve_proxy_columns(frame.columns)
+            vals = np.column_stack([pd.to_numeric(frame[mapping[p]], errors="coerce").to_numpy(np.float64)
+                                    for p in self.proxies])
+            vals[~np.isfinite(vals) | (vals <= MISSING_SENTINEL)] = np.nan
+            use_log = self._log(vals)
+        return FeatureSpec(self.space, self.encodings, self.graph, self.proxies, "log" if use_log else None)
+
     def transform(self, archs: Sequence[str], proxy_frame: pd.DataFrame | None = None) -> np.ndarray:
         """Feature matrix (n_archs x n_features, float64) for ``archs``.
 
@@ -191,7 +215,7 @@ class FeatureSpec:
             vals = np.column_stack([pd.to_numeric(frame[mapping[p]], errors="coerce").to_numpy(np.float64)
                                     for p in self.proxies])
             vals[~np.isfinite(vals) | (vals <= MISSING_SENTINEL)] = np.nan
-            if self.proxy_transform == "log":
+            if self._log(vals):
                 vals = np.sign(vals) * np.log1p(np.abs(vals))
             else:
                 big = np.nanmax(np.abs(vals), axis=0, initial=0.0) > np.finfo(np.float32).max

@@ -14,6 +14,7 @@ the same estimator can be evaluated on held-out architectures (or inside an oute
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from zcnas.errors import DataError, InputError, check_int
+from zcnas.errors import DataError, InputError, ZcnasError, check_int
 from zcnas.surrogate.features import FeatureSpec
 
 FORMAT = "zcnas-surrogate"
@@ -275,6 +276,7 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
         if not np.all(np.isfinite(y_arr)):
             raise InputError(f"y has {int((~np.isfinite(y_arr)).sum())} missing or infinite values; "
                              f"drop those architectures before fit.")
+        spec = spec.resolved(archs, frame)  # "auto" proxy transform decided on the training data
         Xf = spec.transform(archs, frame)
         self.spec_ = spec
         self.target_ = self.target if self.target is not None else getattr(y, "name", None)
@@ -353,6 +355,7 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
             "quantile_booster": (_booster_to_text(self.quantile_booster_)
                                  if self.quantile_booster_ is not None else None),
         }
+        doc["sha256"] = _digest(doc)
         path = Path(path)
         path.write_text(json.dumps(doc))
         return path
@@ -365,11 +368,26 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
         model's proxy columns must be among them). Mismatches raise a one-line :class:`DataError`."""
         path = Path(path)
         try:
-            doc = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise DataError(f"Cannot read surrogate model {str(path)!r}: {exc}.") from exc
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            why = type(exc).__name__ if not isinstance(exc, OSError) else exc.strerror
+            raise DataError(f"Cannot read surrogate model {str(path)!r} ({why}): give a file written by "
+                            f"`zcnas surrogate fit --out`.") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise DataError(f"{str(path)!r} is not a zcnas surrogate model (no format {FORMAT!r}).")
+        if "sha256" in doc and doc["sha256"] != _digest({k: v for k, v in doc.items() if k != "sha256"}):
+            raise DataError(f"Surrogate model {str(path)!r} was changed after it was saved (checksum mismatch); "
+                            f"refit it with `zcnas surrogate fit`.")
+        try:
+            return cls._from_doc(doc, path, target=target, space=space, features=features, columns=columns)
+        except ZcnasError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
+            raise DataError(f"Surrogate model {str(path)!r} is damaged ({type(exc).__name__}: "
+                            f"{str(exc)[:80]}); refit it with `zcnas surrogate fit`.") from None
+
+    @classmethod
+    def _from_doc(cls, doc: dict, path: Path, *, target, space, features, columns) -> XGBSurrogate:
         if doc.get("format_version") != FORMAT_VERSION:
             raise DataError(f"Surrogate model {str(path)!r} has format version "
                             f"{doc.get('format_version')}; this zcnas reads version {FORMAT_VERSION}: "
@@ -392,6 +410,7 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
         params = dict(doc["params"])
         params["features"] = spec
         model = cls(**params)
+        model._validate()  # a tampered parameter is refused, not used
         xgb = _xgb()
         model.spec_ = spec
         model.target_ = doc["target"]
@@ -399,7 +418,7 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
         model.n_features_ = len(model.feature_names_)
         fitted = doc["fitted"]
         model.best_params_, model.tune_score_ = fitted["best_params"], fitted["tune_score"]
-        model.top_, model.n_train_ = fitted["top"], fitted["n_train"]
+        model.top_, model.n_train_ = float(fitted["top"]), int(fitted["n_train"])
         model.boosters_ = [_booster_from_text(xgb, t) for t in doc["boosters"]]
         qb = doc.get("quantile_booster")
         model.quantile_booster_ = _booster_from_text(xgb, qb) if qb else None
@@ -408,6 +427,13 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
             raise DataError(f"Surrogate model {str(path)!r} was saved with {model.n_features_} features "
                             f"but its feature specification now gives {spec.n_features}: refit the model.")
         return model
+
+
+def _digest(doc: dict) -> str:
+    """Checksum of a saved model's content (every field but the checksum itself)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
 def _booster_to_text(booster) -> str:
