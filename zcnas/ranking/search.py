@@ -199,7 +199,7 @@ class SearchPipeline:
             return self.selector.predict(scores).iloc[:, 0].reindex(rest)
         params = {"n_estimators": 200, "learning_rate": 0.05, "max_depth": 4, "colsample_bytree": 0.7,
                   "subsample": 0.9, "min_child_weight": 1.0, **self.surrogate_params}
-        spec = FeatureSpec(space=self.space, encodings=("onehot",), graph=True,
+        spec = FeatureSpec(space=self.space, encodings=get_space(self.space).encodings[:1], graph=True,
                            proxies=tuple(scores.columns))
         X = scores.loc[[c.arch for c in confs]].rename_axis("arch").reset_index()
         y = np.array([c.acc for c in confs], dtype=float)

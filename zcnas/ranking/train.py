@@ -188,8 +188,15 @@ def train_architecture(
             x_train.shape[3], x_train.shape[1], x_train.shape[2])))
     cl = torch.channels_last  # NHWC: about twice as fast for these convolutions and pools on CPU
     model = model.to(dev, memory_format=cl)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay,
-                          nesterov=recipe.nesterov and recipe.momentum > 0)
+    if recipe.optimizer == "rmsprop":
+        opt = torch.optim.RMSprop(model.parameters(), lr=lr, momentum=recipe.momentum, eps=recipe.eps,
+                                  weight_decay=recipe.weight_decay)
+    elif recipe.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay,
+                              nesterov=recipe.nesterov and recipe.momentum > 0)
+    else:
+        raise InputError(f"Training recipe of {sp.name!r} names optimizer {recipe.optimizer!r}; zcnas trains with "
+                         f"'sgd' or 'rmsprop'.")
     scaler = torch.amp.GradScaler("cuda") if use_amp else None
     loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
     gen = torch.Generator().manual_seed(seed)

@@ -50,9 +50,12 @@ class TrainingRecipe:
 
     ``schedule`` is ``"cosine"`` (per step, to 0) or ``"constant"``; ``augment`` is
     ``"crop_flip"`` (random crop with ``crop_padding`` zero padding and a horizontal flip) or
-    ``"none"``; ``grad_clip`` clips the gradient norm when set. ``source`` cites the recipe.
+    ``"none"``; ``grad_clip`` clips the gradient norm when set. ``optimizer`` is ``"sgd"`` or
+    ``"rmsprop"`` (NB101: RMSProp with ``eps`` 1.0). ``source`` cites the recipe.
     """
 
+    optimizer: str = "sgd"
+    eps: float = 1e-8
     lr: float = 0.1
     momentum: float = 0.9
     nesterov: bool = True

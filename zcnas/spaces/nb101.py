@@ -69,14 +69,15 @@ CELLS_PER_STACK = 3
 
 #: NB101's training recipe (nasbench/lib/config.py and model_builder.py, paper Sec. 2.3)
 RECIPE = TrainingRecipe(
-    lr=0.2, momentum=0.9, nesterov=False, weight_decay=1e-4, batch_size=256, epochs=108, schedule="cosine",
+    optimizer="rmsprop", eps=1.0, lr=0.2, momentum=0.9, nesterov=False, weight_decay=1e-4, batch_size=256,
+    epochs=108, schedule="cosine",
     augment="crop_flip", crop_padding=4, label_smoothing=0.0,
     source="NAS-Bench-101 (Ying et al., ICML 2019; google-research/nasbench config.py, model_builder.py, "
            "cifar.py): RMSProp (momentum 0.9, epsilon 1.0), base lr 0.1 x 2 TPU shards = 0.2, cosine decay "
            "per step to 0 (lr 0 at step 0), L2 1e-4 on every trainable variable (weight_decay * sum(v^2)/2), "
            "batch 256, 4/12/36/108 epochs (separate runs), pad-4 random crop + horizontal flip, per-channel "
            "mean/std normalisation, no label smoothing; trained on 40k CIFAR-10 images, validated on 10k. "
-           "zcnas's short training uses SGD with these values (no RMSProp option in TrainingRecipe).")
+           "zcnas's L2 is torch's weight_decay (weight_decay * v per step, the same gradient).")
 
 #: label of each vertex kind in the NB101 hash (nasbench ``hash_spec``: input -1, output -2, op index)
 _LABEL = {INPUT: -1, OUTPUT: -2, **{op: i for i, op in enumerate(OPS)}}
