@@ -673,7 +673,7 @@ def frame_to_markdown(df: pd.DataFrame, float_format: str = "{:.3f}") -> str:
 def report_meta(results: pd.DataFrame, scores: pd.DataFrame, truth: pd.DataFrame,
                 meta: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The header of a bench report: what was compared (``meta`` first), n archs, date, version."""
-    from zcnas import __version__
+    from zcnas._version import __version__
 
     out = {str(k): str(v) for k, v in (meta or {}).items() if v is not None and str(v) != ""}
     out.setdefault("truth metric", ", ".join(map(str, truth.columns)))

@@ -44,6 +44,7 @@ from zcnas.errors import InputError, UnknownNameError, check_int
 from zcnas.graph import CellGraph, path_encoding
 from zcnas.spaces import register_space
 from zcnas.spaces.base import SearchSpace, TrainingRecipe, _rng, echo
+from zcnas.spaces.darts_defs import NODES
 
 #: the DARTS primitives, in the DARTS repository's ``PRIMITIVES`` order
 OPS: tuple[str, ...] = ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3",
@@ -55,8 +56,6 @@ NASLIB_OPS: tuple[str, ...] = LIVE_OPS
 SHORT: tuple[str, ...] = ("none", "max", "avg", "skip", "s3", "s5", "d3", "d5")
 CONVS = frozenset({"sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"})
 CELLS: tuple[str, ...] = ("normal", "reduce")
-#: intermediate nodes; pairs 2(i-2), 2(i-2)+1 of a cell feed node i
-NODES: tuple[int, ...] = (2, 3, 4, 5)
 CONCAT: tuple[int, ...] = (2, 3, 4, 5)
 #: the 14 possible edges (src, dst) of a cell, by destination then source (DARTS' edge order)
 EDGES: tuple[tuple[int, int], ...] = tuple((s, d) for d in NODES for s in range(d))

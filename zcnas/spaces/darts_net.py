@@ -31,7 +31,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zcnas.spaces.darts import NODES
+from zcnas.spaces.darts_defs import NODES
 
 CONSTRUCTIONS: tuple[str, ...] = ("naslib", "darts")
 

@@ -49,6 +49,7 @@ from zcnas.errors import DataError, InputError, UnknownNameError, check_int
 from zcnas.graph import CellGraph, path_encoding
 from zcnas.spaces import register_space
 from zcnas.spaces.base import EnumerableSpace, TrainingRecipe, dumps, echo
+from zcnas.spaces.nb101_defs import CELLS_PER_STACK, NUM_STACKS, STEM_CHANNELS, stack_plan, vertex_channels
 
 INPUT, OUTPUT = "input", "output"
 #: the operations, in NB101's ``available_ops`` order (their index is the hash label)
@@ -62,10 +63,6 @@ N_CELLS = 423_624
 #: bump when the cached index format or order changes
 INDEX_VERSION = 1
 
-#: NB101's network (nasbench/lib/config.py defaults, the values of the exhaustive evaluation)
-STEM_CHANNELS = 128
-NUM_STACKS = 3
-CELLS_PER_STACK = 3
 
 #: NB101's training recipe (nasbench/lib/config.py and model_builder.py, paper Sec. 2.3)
 RECIPE = TrainingRecipe(
@@ -141,30 +138,6 @@ def prune(matrix: Sequence[Sequence[int]], ops: Sequence[str]) -> Spec | None:
     return rows, tuple(ops[i] for i in keep)
 
 
-def vertex_channels(c_in: int, c_out: int, matrix: Sequence[Sequence[int]]) -> list[int]:
-    """Output channels of every vertex of a pruned cell (nasbench ``compute_vertex_channels``):
-    the output's channels are split evenly over the vertices feeding it (the first ones in vertex
-    order take one extra channel each while the division leaves a remainder); every other interior
-    vertex takes the largest width among the interior vertices it feeds."""
-    n = len(matrix)
-    ch = [0] * n
-    ch[0], ch[n - 1] = c_in, c_out
-    if n == 2:
-        return ch
-    fan_in = sum(matrix[v][n - 1] for v in range(1, n - 1))
-    width, extra = divmod(c_out, fan_in)
-    for v in range(1, n - 1):
-        if matrix[v][n - 1]:
-            ch[v] = width + (1 if extra > 0 else 0)
-            extra -= 1 if extra > 0 else 0
-    for v in range(n - 3, 0, -1):
-        if not matrix[v][n - 1]:
-            for dst in range(v + 1, n - 1):
-                if matrix[v][dst]:
-                    ch[v] = max(ch[v], ch[dst])
-    return ch
-
-
 def cell_params(matrix: Sequence[Sequence[int]], ops: Sequence[str], c_in: int, c_out: int) -> int:
     """Trainable parameters of one cell (convolutions without bias, batch norm with scale and shift)."""
     n = len(matrix)
@@ -179,18 +152,6 @@ def cell_params(matrix: Sequence[Sequence[int]], ops: Sequence[str], c_in: int, 
     if matrix[0][n - 1]:
         total += c_in * c_out + 2 * c_out
     return total
-
-
-def stack_plan(stem_channels: int = STEM_CHANNELS, num_stacks: int = NUM_STACKS,
-               cells_per_stack: int = CELLS_PER_STACK) -> list[tuple[int, int, bool]]:
-    """``(c_in, c_out, downsample_before)`` of every cell of NB101's network, in order."""
-    plan, c = [], stem_channels
-    for s in range(num_stacks):
-        c_out = c * 2 if s > 0 else c
-        for m in range(cells_per_stack):
-            plan.append((c, c_out, s > 0 and m == 0))
-            c = c_out
-    return plan
 
 
 def count_params(spec: Spec, *, num_classes: int = 10, in_channels: int = 3, stem_channels: int = STEM_CHANNELS,

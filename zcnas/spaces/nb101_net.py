@@ -5,7 +5,7 @@ Semantics kept from nasbench: a vertex sums its inputs (other vertices' outputs 
 width, and a 1x1 conv-BN-ReLU projection of the cell input when the input feeds it), then applies
 its operation; the output concatenates the vertices feeding it, in vertex order, and adds a
 projection of the cell input when the input feeds the output directly; widths come from
-:func:`zcnas.spaces.nb101.vertex_channels`. Convolutions have no bias and TF's variance-scaling
+:func:`zcnas.spaces.nb101_defs.vertex_channels`. Convolutions have no bias and TF's variance-scaling
 initialisation (truncated normal, fan-in, scale 1); batch norm has TF's momentum 0.997 (torch
 ``momentum=0.003``) and epsilon 1e-5; the head is a dense layer with Glorot-uniform weights and a
 zero bias. Max-pooling uses TF's "same" padding.
@@ -18,7 +18,7 @@ import math
 import torch
 from torch import nn
 
-from zcnas.spaces.nb101 import CELLS_PER_STACK, NUM_STACKS, STEM_CHANNELS, stack_plan, vertex_channels
+from zcnas.spaces.nb101_defs import CELLS_PER_STACK, NUM_STACKS, STEM_CHANNELS, stack_plan, vertex_channels
 
 BN_MOMENTUM = 1.0 - 0.997  # TF's moving-average decay 0.997 as torch's update weight
 BN_EPS = 1e-5

@@ -49,13 +49,12 @@ from zcnas.errors import InputError, UnknownNameError, check_int
 from zcnas.graph import CellGraph, path_encoding
 from zcnas.spaces import register_space
 from zcnas.spaces.base import EnumerableSpace, echo
+from zcnas.spaces.tnb101_defs import EDGES, JIGSAW_TILES, TASK_OUTPUTS, TASKS
 
 #: micro operations; the position is TNB101's digit
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3")
 SHORT: tuple[str, ...] = ("none", "skip", "c1", "c3")
 CONVS = frozenset({"nor_conv_1x1", "nor_conv_3x3"})
-#: (from_node, to_node) of each micro edge, in TNB101's string order (= NB201's)
-EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 #: the fixed skeleton of the micro space and the base channels of both spaces
 MICRO_SKELETON: tuple[int, ...] = (4, 1, 4, 1, 4)
 BASE_CHANNELS = 64
@@ -65,16 +64,6 @@ BLOCKS: dict[int, str] = {1: "basic", 2: "basic_c2", 3: "basic_s2", 4: "basic_c2
 BLOCK_SHORT: tuple[str, ...] = ("b", "c2", "s2", "c2s2")
 MACRO_LENGTHS = (4, 5, 6)
 
-TASKS: tuple[str, ...] = ("class_scene", "class_object", "jigsaw", "room_layout", "segmentsemantic", "normal",
-                          "autoencoder")
-#: outputs of each task's head as NASLib builds it (logits, regression targets or output channels)
-TASK_OUTPUTS: dict[str, int] = {"class_scene": 63, "class_object": 100, "jigsaw": 1000, "room_layout": 9,
-                                "segmentsemantic": 17, "normal": 3, "autoencoder": 3}
-#: head family of each task
-TASK_HEADS: dict[str, str] = {"class_scene": "linear", "class_object": "linear", "jigsaw": "siamese",
-                              "room_layout": "linear", "segmentsemantic": "segmentation",
-                              "normal": "generative", "autoencoder": "generative"}
-JIGSAW_TILES = 9
 #: network input (C, H, W) of each task; jigsaw takes its 9 tiles stacked along the channels
 TASK_INPUT_SHAPES: dict[str, tuple[int, int, int]] = {
     t: ((3 * JIGSAW_TILES, 64, 64) if t == "jigsaw" else (3, 256, 256)) for t in TASKS}

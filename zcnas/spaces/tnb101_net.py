@@ -24,7 +24,7 @@ import math
 import torch
 from torch import nn
 
-from zcnas.spaces.tnb101 import EDGES, JIGSAW_TILES, TASK_HEADS, TASK_OUTPUTS
+from zcnas.spaces.tnb101_defs import EDGES, JIGSAW_TILES, TASK_HEADS, TASK_OUTPUTS
 
 #: width of the encoder input that NASLib sizes the dense decoders for (MacroNet's default input_dim)
 NASLIB_SIZING_INPUT = 224
