@@ -196,10 +196,10 @@ def _tagged(token: str) -> list[int]:
     return out
 
 
-_SCORING_SCRIPT = ("from zcnas import get_space\n"
-                   "from zcnas.ranking import ScoringConfig, score_architectures\n"
-                   "from zcnas.ranking.backends import ProcessBackend\n"
-                   "if __name__ == '__main__':\n"
+_SCORING_SCRIPT = ("if __name__ == '__main__':  # imports here, as the CLI imports lazily\n"
+                   "    from zcnas import get_space\n"
+                   "    from zcnas.ranking import ScoringConfig, score_architectures\n"
+                   "    from zcnas.ranking.backends import ProcessBackend\n"
                    "    archs = get_space('nb201').sample(8, seed=3)\n"
                    "    score_architectures(archs, ['synflow', 'params'], ScoringConfig(batch_size=8),\n"
                    "                        progress=False, backend=ProcessBackend(workers=2))\n")

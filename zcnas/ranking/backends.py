@@ -11,11 +11,13 @@ between the local backend's default thread count and the process backend's one),
 a run resumed with another backend, or on a machine with another core count, would mix values
 under one run key. Speed comes from workers (``--backend process``), not from threads.
 
-**Workers never outlive their parent.** A process worker arms two guards while it unpickles its
-start-up arguments, before the payload imports torch: on Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``
-(the kernel kills it when the parent dies; checked against the parent's pid in case the parent
-died earlier), and everywhere a thread that waits on a pipe only the parent holds open and exits
-the worker at end-of-file. The multiprocessing resource tracker exits by itself once the parent
+**Workers never outlive their parent.** A process worker arms its guards while it unpickles its
+start-up arguments: first, on Linux, ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` as a pickled stdlib call
+before any zcnas module is imported (the kernel kills it when the parent dies); then, before the
+payload imports torch, a check of the parent's pid (in case the parent died before the signal was
+set) and, everywhere, a thread that waits on a pipe only the parent holds open and exits the worker
+at end-of-file. (The death signal follows the thread that started the worker: iterate ``map`` in
+the thread that called it.) The multiprocessing resource tracker exits by itself once the parent
 and the workers are gone (it holds only their pipe ends).
 """
 
@@ -127,6 +129,43 @@ def _arm_parent_guard(parent_pid: int, reader: Any) -> int:
     return parent_pid
 
 
+class _PickleCall:
+    """Parent side only: pickles as ``func(*args)``, evaluated by the unpickler in the worker. Used to
+    run stdlib calls (ctypes) at the very start of a worker's arguments, before any zcnas module
+    is imported; never called in the parent."""
+
+    def __init__(self, func: Any, *args: Any):
+        self.func, self.args = func, args
+
+    def __reduce__(self):
+        return (self.func, self.args)
+
+    def __call__(self, *args: Any) -> Any:  # pickle requires a callable; the worker gets the real one
+        raise TypeError("_PickleCall is only evaluated when unpickled")
+
+
+def _early_death_signal() -> Any:
+    """``prctl(PR_SET_PDEATHSIG, SIGKILL)`` as a pickle of stdlib calls (Linux; elsewhere ``int(0)``):
+    ``ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)``."""
+    import platform
+    import signal
+
+    if platform.system() != "Linux":
+        return _PickleCall(int, 0)
+    import ctypes
+
+    prctl = _PickleCall(getattr, _PickleCall(ctypes.CDLL, None), "prctl")
+    return _PickleCall(prctl, 1, int(signal.SIGKILL), 0, 0, 0)
+
+
+def _worker_initializer() -> Any:
+    """``_init_worker`` as the pool's initializer, pickled so that the worker first sets the parent
+    death signal (stdlib only), and only then imports zcnas to resolve ``_init_worker``."""
+    import operator
+
+    return _PickleCall(operator.itemgetter(1), (_early_death_signal(), _init_worker))
+
+
 class _ParentGuard:
     """Parent side: a pipe whose write end only this process holds. Pickled into a worker's
     start-up arguments, it unpickles as a call to :func:`_arm_parent_guard` with the read end."""
@@ -206,7 +245,7 @@ class ProcessBackend(Backend):
         guard = _ParentGuard(ctx)
         self._guards.append(guard)
         # the guard comes first: it is unpickled (and armed) before the payload imports torch
-        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker,
+        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_initializer(),
                                    initargs=(guard, payload, self.threads))
 
     def _release(self, pool) -> None:
