@@ -29,6 +29,7 @@ import pandas as pd
 from zcnas.constraints import load_costs, pareto_plot, resolve_cost
 from zcnas.errors import DataError, InputError, UnknownNameError
 from zcnas.metrics import align, direction_sign, evaluate
+from zcnas.report import safe_name
 from zcnas.tables import check_file, check_no_sentinels, mask_missing, read_csv_table
 
 log = logging.getLogger("zcnas")
@@ -223,7 +224,6 @@ def bench(scores: pd.DataFrame, truth: pd.Series | pd.DataFrame, *,
 def _pareto_report(scores: pd.DataFrame, truth: pd.DataFrame, dirs: Mapping[str, bool], cost: pd.Series,
                    out: Path) -> dict[str, Path]:
     """``pareto_<proxy>__<truth>.png`` per pair and ``pareto.csv`` (hypervolume fractions)."""
-    from zcnas.report import safe_name
 
     name = str(cost.name or "cost")
     files, rows = {}, []

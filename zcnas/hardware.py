@@ -37,6 +37,8 @@ import pandas as pd
 
 from zcnas.errors import InputError, check_int
 from zcnas.records.schema import Column, register_table
+from zcnas.spaces import get_space
+from zcnas.spaces.seeding import build_seeded
 
 LATENCY_TABLE = register_table("latency", [
     Column("run_key", "str", doc="id of the measurement run (settings + label + host)"),
@@ -114,7 +116,6 @@ def _as_model(model_or_arch, space: str, num_classes: int, seed: int):
 
     if isinstance(model_or_arch, nn.Module):
         return copy.deepcopy(model_or_arch)
-    from zcnas.spaces.seeding import build_seeded
 
     return build_seeded(space, model_or_arch, num_classes, seed)
 
@@ -219,7 +220,6 @@ def measure_archs(archs: Sequence, *, space: str | None = None, label: str | Non
 
     from tqdm.auto import tqdm
 
-    from zcnas.spaces import get_space
 
     sp = get_space(space)
     strings = list(dict.fromkeys(sp.format(sp.coerce(a)) for a in archs))

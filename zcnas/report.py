@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zcnas._version import __version__
+from zcnas.constraints import hypervolume_fraction
 from zcnas.metrics import compute, direction_sign, paired
 
 DEFAULT_KS: tuple[float, ...] = tuple(float(f"{k:.3g}") for k in np.geomspace(0.1, 50, 19))
@@ -535,7 +537,6 @@ def pareto_grid_figure(scores: pd.DataFrame, truth: pd.Series, cost: pd.Series,
     proxy's front (see :func:`zcnas.constraints.hypervolume_fraction`), computed over all archs.
     The truth axis starts at the ``zoom_pct`` percentile of the truth (0: show every arch), so a few
     failed trainings (10 % accuracy) do not squash the fronts into a line."""
-    from zcnas.constraints import hypervolume_fraction
 
     tname, cname = str(truth.name or "truth"), str(cost.name or "cost")
     base = pd.DataFrame({tname: truth}).join(cost.rename(cname), how="inner").dropna()
@@ -673,7 +674,6 @@ def frame_to_markdown(df: pd.DataFrame, float_format: str = "{:.3f}") -> str:
 def report_meta(results: pd.DataFrame, scores: pd.DataFrame, truth: pd.DataFrame,
                 meta: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The header of a bench report: what was compared (``meta`` first), n archs, date, version."""
-    from zcnas._version import __version__
 
     out = {str(k): str(v) for k, v in (meta or {}).items() if v is not None and str(v) != ""}
     out.setdefault("truth metric", ", ".join(map(str, truth.columns)))

@@ -10,6 +10,7 @@ import argparse
 import logging
 from typing import Any
 
+from zcnas.errors import InputError
 from zcnas.spaces import default_space, get_space
 
 log = logging.getLogger("zcnas")
@@ -60,6 +61,9 @@ def add_scoring_options(p: argparse.ArgumentParser, *, seed: bool = False) -> No
                    help="images for data-dependent proxies: cifar10, cifar100, npz, or digits (built in, for "
                         "demos; `zcnas list datasets`)")
     g.add_argument("--data-dir", default=None, help="folder (or .npz file) with the dataset's images")
+    g.add_argument("--download", action="store_true",
+                   help="fetch CIFAR-10/100 from the official URL (md5-checked) into --data-dir (default "
+                        "~/.cache/zcnas/datasets) when it is not there")
     g.add_argument("--batch-size", type=_pos_int, default=64)
     g.add_argument("--sampling", choices=("random", "balanced"), default="random",
                    help="how the image batch is drawn (balanced: equal images per class)")
@@ -86,7 +90,6 @@ def candidates_from(args: argparse.Namespace) -> Any:
 def _check_device(device: str) -> str:
     import torch
 
-    from zcnas.errors import InputError
 
     try:
         dev = torch.device(device)
@@ -105,7 +108,8 @@ def config_from(args: argparse.Namespace) -> Any:
     return ScoringConfig(space=args.space or "", dataset=args.dataset,
                          data_dir=str(args.data_dir) if args.data_dir else None, batch_size=args.batch_size,
                          seed=args.seed, sampling=args.sampling, dedupe=args.dedupe,
-                         device=_check_device(args.device), memory_format=args.memory_format)
+                         device=_check_device(args.device), memory_format=args.memory_format,
+                         download=args.download)
 
 
 def proxies_from(args: argparse.Namespace) -> str:

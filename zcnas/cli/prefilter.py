@@ -19,6 +19,9 @@ import sys
 from typing import TextIO
 
 from zcnas.cli.options import add_scoring_options, add_space_option, config_from, proxies_from
+from zcnas.errors import DataError, InputError, check_int
+from zcnas.spaces import get_space
+from zcnas.spaces.base import echo
 
 log = logging.getLogger("zcnas")
 
@@ -43,9 +46,6 @@ def read_candidates(stream: TextIO, space_name: str | None = None
                     ) -> tuple[list[str], list[str], list[dict]]:
     """Valid architecture strings, one error message per malformed line (``line N: ...``), and
     each valid line's other JSON fields (in the order of the strings)."""
-    from zcnas.errors import InputError
-    from zcnas.spaces import get_space
-    from zcnas.spaces.base import echo
 
     space = get_space(space_name)
     archs: list[str] = []
@@ -88,7 +88,6 @@ def _json_value(v):
 
 
 def run(args) -> int:
-    from zcnas.errors import DataError, check_int
     from zcnas.ranking.prefilter import Prefilter
 
     check_int("k", args.k, "zcnas prefilter (--k)", minimum=1)
@@ -100,7 +99,7 @@ def run(args) -> int:
     pf = Prefilter(proxies=proxies_from(args), aggregate=args.aggregate, space=cfg.space, dataset=cfg.dataset,
                    data_dir=cfg.data_dir, batch_size=cfg.batch_size, seed=cfg.seed, sampling=cfg.sampling,
                    device=cfg.device, store=args.store, dedupe=args.dedupe, backend=args.backend,
-                   workers=args.workers, progress=args.show_progress)
+                   workers=args.workers, progress=args.show_progress, download=cfg.download)
     pf.names  # validate the proxies and the aggregate before reading stdin  # noqa: B018
     if args.input == "-":
         archs, errors, extras = read_candidates(sys.stdin, cfg.space)

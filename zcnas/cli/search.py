@@ -9,11 +9,13 @@ from zcnas.cli.options import (
     _pos_int,
     add_candidate_options,
     add_scoring_options,
+    aggregate_from,
     candidates_from,
     proxies_from,
     scorer_from,
 )
 from zcnas.cli.output import add_format_option, emit
+from zcnas.spaces import get_space
 
 log = logging.getLogger("zcnas")
 
@@ -67,9 +69,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from zcnas.cli.options import aggregate_from
     from zcnas.ranking import AggregateSelector, StoredScorer, SurrogateSelector, make_confirmer, search
-    from zcnas.spaces import get_space
 
     cands = candidates_from(args)
     if args.scores_store is not None:

@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from zcnas.errors import DataError, InputError, check_int
+from zcnas.records.importers import METRICS, run_importer
 from zcnas.spaces import get_space
 
 
@@ -158,7 +159,6 @@ class BenchmarkConfirmer(Confirmer):
         """The space's benchmark table (its ``truth_importer``) read from the benchmark folder
         (``data_root`` or ``ZCNAS_DATA``); ``metric``/``outcome`` default to the space's
         ``confirm_metrics``."""
-        from zcnas.records.importers import run_importer
 
         sp = get_space(space)
         if sp.truth_importer is None or sp.confirm_metrics is None:
@@ -195,7 +195,6 @@ class BenchmarkConfirmer(Confirmer):
         return self._value(arch, self.outcome_metric) if self.outcome_metric else math.nan
 
     def confirm(self, arch: str) -> Confirmation:
-        from zcnas.records.importers import METRICS
 
         acc = self._value(arch, self.metric)
         epochs = METRICS.get(self.metric).epochs if self.metric in METRICS else -1

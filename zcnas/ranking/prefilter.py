@@ -30,6 +30,10 @@ import pandas as pd
 
 from zcnas.arch import Architecture
 from zcnas.errors import InputError, check_int
+from zcnas.proxies import PROXIES, get_proxy
+from zcnas.ranking.backends import make_backend
+from zcnas.ranking.scoring import ScoringConfig, load_batch, score_architectures
+from zcnas.records import RecordStore
 from zcnas.spaces import get_space
 
 log = logging.getLogger("zcnas")
@@ -103,8 +107,9 @@ class Prefilter:
                  batch_size: int = 64, seed: int = 0, sampling: str = "random", device: str = "cpu",
                  cache: pd.DataFrame | None = None, store: str | None = None, dedupe: bool = False,
                  backend: str = "local", workers: int | None = None, raise_errors: bool = False,
-                 progress: bool = False):
+                 progress: bool = False, download: bool = False):
         self.proxies = proxies
+        self.download = download
         self.progress = progress
         self.aggregate = aggregate
         self.space = space
@@ -151,12 +156,10 @@ class Prefilter:
         """Load the image batch once (only when a data-dependent proxy needs it)."""
         if self._config is not None:
             return
-        from zcnas.proxies import get_proxy
-        from zcnas.ranking.scoring import ScoringConfig, load_batch
 
         config = ScoringConfig(space=self.space, dataset=self.dataset, data_dir=self.data_dir,
                                batch_size=self.batch_size, seed=self.seed, sampling=self.sampling,
-                               device=self.device, dedupe=self.dedupe)
+                               device=self.device, dedupe=self.dedupe, download=self.download)
         if any(get_proxy(n).needs_data for n in self.names):
             self._batch, config = load_batch(config)
         self._config = config
@@ -164,7 +167,6 @@ class Prefilter:
     def add_to_cache(self, scores: pd.DataFrame) -> int:
         """Add known scores (index: arch strings, columns: proxy names; NaN = failed). Returns the
         number of architectures added or updated."""
-        from zcnas.proxies import PROXIES
 
         space = get_space(self.space)
         cols = {c: PROXIES.resolve(c) for c in scores.columns if c in PROXIES}
@@ -207,9 +209,6 @@ class Prefilter:
     def _score_with_backend(self, todo: list[str], need: list[str]) -> pd.DataFrame:
         from contextlib import nullcontext
 
-        from zcnas.ranking.backends import make_backend
-        from zcnas.ranking.scoring import score_architectures
-        from zcnas.records import RecordStore
 
         backend = make_backend(self.backend, workers=self.workers)
         try:
@@ -230,7 +229,6 @@ class Prefilter:
         candidates, failed scores ranked last, ties broken by the architecture string)."""
         import numpy as np
 
-        from zcnas.proxies import get_proxy
 
         check_int("k", k, "Prefilter", minimum=1)
         wide = self.score(candidates)

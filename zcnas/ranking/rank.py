@@ -9,6 +9,15 @@ from typing import Any
 
 import pandas as pd
 
+from zcnas.constraints import (
+    PROXY_COSTS,
+    apply_budgets,
+    hypervolume,
+    load_costs,
+    pareto_front,
+    parse_budgets,
+    resolve_cost,
+)
 from zcnas.errors import InputError
 from zcnas.ranking.scoring import ScoringConfig
 from zcnas.ranking.stages import (
@@ -65,7 +74,6 @@ def rank(candidates: Candidates | Sequence, scorer: Scorer | None = None, *, sel
     >>> list(res.top(3).columns[:3])
     ['arch', 'rank', 'score']
     """
-    from zcnas.constraints import PROXY_COSTS
 
     cands = Candidates.of(candidates)
     scorer = scorer if scorer is not None else ProxyScorer(config=ScoringConfig(space=cands.space))
@@ -131,7 +139,6 @@ def constrain(result: RankResult, budgets=None, pareto: str | None = None, *, co
     feasible candidates, reference point (1.1, 1.1); see :mod:`zcnas.constraints`)."""
     import dataclasses
 
-    from zcnas.constraints import apply_budgets, hypervolume, load_costs, pareto_front, parse_budgets, resolve_cost
 
     bs = parse_budgets(budgets)
     wanted = [b.cost for b in bs] + ([resolve_cost(pareto).name] if pareto else [])

@@ -13,8 +13,13 @@ from typing import Any
 
 import pandas as pd
 
+from zcnas._version import __version__
 from zcnas.arch import Architecture
+from zcnas.data import announce_builtin, get_batch
 from zcnas.errors import InputError, check_int
+from zcnas.proxies import get_proxy, resolve_proxies, score_model
+from zcnas.proxies.base import _memory_format
+from zcnas.ranking.backends import Backend, make_backend
 from zcnas.spaces import get_space
 from zcnas.spaces.seeding import arch_seed, build_seeded  # noqa: F401  (re-exported: zcnas.ranking API)
 
@@ -49,9 +54,11 @@ class ScoringConfig:
     input_shape: tuple[int, ...] | None = None
     #: options of the space's ``build`` (e.g. TNB101's task); part of the run key when given
     build_options: dict[str, Any] = field(default_factory=dict)
+    #: fetch the dataset (CIFAR-10/100) into ``data_dir`` (or the cache) when it is missing;
+    #: not part of the run key (the images are the same)
+    download: bool = False
 
     def __post_init__(self):
-        from zcnas.proxies.base import _memory_format
 
         _memory_format(self.memory_format)  # a bad name fails here, naming the choices
         check_int("batch_size", self.batch_size, "ScoringConfig", minimum=1)
@@ -78,15 +85,9 @@ class ScoringConfig:
 
 def load_batch(config: ScoringConfig):
     """The image batch for ``config`` and the config completed with its fingerprint."""
-    import dataclasses
-
-    from zcnas.data import DATASETS, get_batch
-
-    if DATASETS.resolve(config.dataset) == "digits":
-        log.warning("zcnas: scoring on the built-in digits images (8x8 digits resized to 32x32: a demo set, not "
-                    "CIFAR); for real results give --dataset cifar10 --data-dir DIR (Python: dataset=, data_dir=).")
+    announce_builtin(config.dataset, "scoring")
     batch = get_batch(config.dataset, data_dir=config.data_dir, batch_size=config.batch_size,
-                      seed=config.seed, sampling=config.sampling)
+                      seed=config.seed, sampling=config.sampling, download=config.download)
     h = hashlib.sha1(batch.inputs.numpy().tobytes())
     if batch.targets is not None:
         h.update(batch.targets.numpy().tobytes())
@@ -126,7 +127,6 @@ def _score_task(item: tuple[str, list[str]], payload: tuple) -> dict:
     """Worker side: build one seeded network and score it (module level, so it pickles)."""
     import torch
 
-    from zcnas.proxies import score_model
 
     rep, compute = item
     config, batch, share, raise_errors = payload
@@ -151,8 +151,6 @@ def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[s
     ``backend`` (a :class:`zcnas.ranking.backends.Backend` or a name) runs the work: in this
     process by default, or in worker processes / on a Ray cluster; the store is written here only.
     """
-    from zcnas.proxies import get_proxy, resolve_proxies
-    from zcnas.ranking.backends import Backend, make_backend
 
     space = get_space(config.space)
     names = resolve_proxies(proxies)
@@ -275,7 +273,6 @@ def wide_scores(long: pd.DataFrame, proxies: Iterable[str]) -> pd.DataFrame:
 
 
 def _version() -> str:
-    from zcnas._version import __version__
 
     return __version__
 

@@ -39,6 +39,7 @@ from zcnas.ranking.confirm import BenchmarkConfirmer, Confirmation, Confirmer, c
 from zcnas.ranking.scoring import ScoringConfig
 from zcnas.ranking.stages import AggregateSelector, Candidates, ProxyScorer, Scorer, Selector
 from zcnas.spaces import get_space
+from zcnas.surrogate import FeatureSpec, XGBSurrogate
 
 log = logging.getLogger("zcnas")
 
@@ -193,7 +194,6 @@ class SearchPipeline:
 
     def _surrogate_round(self, confs, scores, rest, rnd, store, run_key) -> pd.Series:
         """Fit the loop's surrogate on the confirmations so far and predict the rest."""
-        from zcnas.surrogate import FeatureSpec, XGBSurrogate
 
         if len(confs) < 2:  # too few to fit: fall back to the training-free criterion
             return self.selector.predict(scores).iloc[:, 0].reindex(rest)

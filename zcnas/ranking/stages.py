@@ -29,10 +29,15 @@ import numpy as np
 import pandas as pd
 
 from zcnas.arch import Architecture
+from zcnas.constraints import parse_budgets, resolve_cost
 from zcnas.errors import DataError, InputError, check_int
+from zcnas.proxies import PROXIES, get_proxy, resolve_proxies
+from zcnas.ranking.backends import Backend, make_backend
 from zcnas.ranking.candidates import candidates as _make_candidates
-from zcnas.ranking.scoring import ScoringConfig
+from zcnas.ranking.scoring import ScoringConfig, score_architectures, wide_scores
 from zcnas.spaces import get_space
+from zcnas.surrogate import XGBSurrogate
+from zcnas.surrogate.model import load_records
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,6 @@ def order_by(wide: pd.DataFrame, proxies: Sequence[str], aggregate: str | None =
     """Rank rows of a wide score table. One proxy: its value in its direction; several: an
     aggregate from :mod:`zcnas.aggregate` (default mean of log-ranks). Higher ``score`` is better;
     architectures whose criterion is missing come last."""
-    from zcnas.proxies import get_proxy
 
     directions = {p: get_proxy(p).higher_is_better for p in proxies}
     if len(proxies) == 1 and aggregate in (None, "none"):
@@ -132,8 +136,6 @@ class ProxyScorer(Scorer):
     def __init__(self, proxies: Sequence[str] | str | None = None, config: ScoringConfig | None = None, *,
                  backend: Any = None, workers: int | None = None, address: str | None = None,
                  progress: bool = False, raise_errors: bool = False):
-        from zcnas.proxies import resolve_proxies
-        from zcnas.ranking.backends import Backend, make_backend
 
         self.config = config if config is not None else ScoringConfig()
         if not isinstance(self.config, ScoringConfig):
@@ -176,7 +178,6 @@ class ProxyScorer(Scorer):
     def score_with(self, archs, proxies: Sequence[str], store=None) -> pd.DataFrame:
         """:meth:`score` for ``proxies`` (e.g. the scorer's plus cost proxies); the long rows
         (status, reason, seconds) are kept in ``long_``."""
-        from zcnas.ranking.scoring import score_architectures, wide_scores
 
         long = score_architectures(archs, list(proxies), self.config, store=store, progress=self.progress,
                                    raise_errors=self.raise_errors, backend=self.backend)
@@ -193,7 +194,6 @@ class StoredScorer(Scorer):
 
     def __init__(self, source: pd.DataFrame | str | Path | Any, proxies: Sequence[str] | str | None = None, *,
                  run_key: str | None = None, dataset: str | None = None):
-        from zcnas.proxies import PROXIES, resolve_proxies
 
         if isinstance(source, pd.DataFrame):
             frame = source
@@ -269,7 +269,6 @@ class AggregateSelector(Selector):
         return {"kind": "aggregate", "method": self.method, "proxies": self.proxies}
 
     def predict(self, scores):
-        from zcnas.proxies import resolve_proxies
 
         names = resolve_proxies(self.proxies) if self.proxies is not None else list(scores.columns)
         missing = [p for p in names if p not in scores.columns]
@@ -319,14 +318,11 @@ class SurrogateSelector(Selector):
     def _fitted(self, proxies: list[str]):
         if self.model_ is not None:
             return self.model_
-        from zcnas.surrogate import XGBSurrogate
 
         if self.model is not None:
             self.model_ = (XGBSurrogate.load(self.model, target=self.target) if isinstance(self.model, str | Path)
                            else self.model)
             return self.model_
-        from zcnas.proxies import PROXIES
-        from zcnas.surrogate.model import load_records
 
         rec = load_records(self.records, target=self.target, run_key=self.records_run_key,
                            dataset=self.records_dataset)
@@ -360,14 +356,12 @@ class Constraints:
     data_root: str | None = None
 
     def __post_init__(self) -> None:
-        from zcnas.constraints import parse_budgets, resolve_cost
 
         object.__setattr__(self, "budgets", tuple(parse_budgets(list(self.budgets) if self.budgets else None)))
         if self.pareto:
             resolve_cost(self.pareto)
 
     def cost_names(self) -> list[str]:
-        from zcnas.constraints import resolve_cost
 
         names = [b.cost for b in self.budgets] + ([resolve_cost(self.pareto).name] if self.pareto else [])
         return list(dict.fromkeys(names))

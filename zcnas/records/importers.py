@@ -33,9 +33,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zcnas.arch import Architecture
 from zcnas.errors import DataError, InputError, UnknownNameError
 from zcnas.paths import benchmark_file
 from zcnas.registry import Registry
+from zcnas.spaces import get_space
 
 Imported = dict[str, pd.DataFrame]
 
@@ -185,8 +187,6 @@ def naslib_to_arch_str(text: str | Sequence[int]) -> str:
 
     NASLib numbers the ops 0=skip_connect 1=none 2=nor_conv_3x3 3=nor_conv_1x1 4=avg_pool_3x3 and
     lists edges by source node, so the string order is ``(e12 | e13 e23 | e14 e24 e34)``."""
-    from zcnas.arch import Architecture
-    from zcnas.spaces import get_space
 
     if isinstance(text, str):
         m = _TUPLE_RE.match(text)
@@ -237,7 +237,6 @@ def _arch_strings(values: Sequence, path: Path, column: str, fmt: str = "string"
     """Official strings of an architecture column; errors name the file, row and fix.
 
     ``fmt``: ``"string"`` (the space's official string) or ``"naslib"`` (NB201 NASLib op tuple)."""
-    from zcnas.spaces import get_space
 
     sp = get_space(space)
     out = []

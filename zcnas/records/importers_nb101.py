@@ -26,10 +26,12 @@ from zcnas.records.importers import (
     _finish,
     _read_csv,
     _resolve,
+    _spec,
     _truth_rows,
     register_importer,
     register_metric,
 )
+from zcnas.spaces import get_space
 
 FOLDER = "nb101/nb101-nasbenchvis-30k"
 JOINED = f"{FOLDER}/nb101_30k_joined.csv"
@@ -62,7 +64,6 @@ _VIS_OPS = {-1: "input", -2: "output", 0: "conv3x3-bn-relu", 1: "conv1x1-bn-relu
 
 
 def _specs(columns: dict[str, str], origin: str, path: Path) -> dict[str, dict]:
-    from zcnas.records.importers import _spec
 
     return {col: _spec(metric, source=f"{origin}:{path.name}:{col}") for col, metric in columns.items()}
 
@@ -99,7 +100,6 @@ def _unique_hashes(hashes: list[str], path: Path, what: str) -> None:
 def import_nb101_csv(store=None, path: str | os.PathLike | None = None, *, data_root=None) -> Imported:
     """``nb101_30k_joined.csv``: each row's cell (``adjacency``, ``ops``) must hash to its ``hash``;
     it is stored as NB101's own cell of that class."""
-    from zcnas.spaces import get_space
 
     sp = get_space("nb101")
     f = _resolve(path, JOINED, data_root)
@@ -130,7 +130,6 @@ def import_nb101_vis_json(store=None, path: str | os.PathLike | None = None, *, 
     """A nasbench-vis ``data-*.json`` file: columns keyed by the NB101 hash (``key``), resolved
     through the ``nb101`` index (the first use builds its hash table: about 1-3 minutes, cached).
     Where the file also has ``adjacency``/``operations`` (the 1k file), each cell must hash to its key."""
-    from zcnas.spaces import get_space
 
     sp = get_space("nb101")
     f = _resolve(path, VIS_20K, data_root)

@@ -43,6 +43,7 @@ from zcnas.records.importers import (
     register_importer,
     register_metric,
 )
+from zcnas.spaces import get_space
 
 TASKS = ("class_scene", "class_object", "jigsaw", "room_layout", "segmentsemantic", "normal", "autoencoder")
 SPACES = {"micro": "tnb101_micro", "macro": "tnb101_macro"}
@@ -77,7 +78,6 @@ RUN_KEY = "published:suitezero:{task}"
 
 
 def _space(which: str):
-    from zcnas.spaces import get_space
 
     if which not in SPACES:
         raise UnknownNameError("TNB101 space", which, SPACES)

@@ -26,7 +26,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from zcnas._version import __version__
 from zcnas.errors import DataError, InputError, ZcnasError, check_int
+from zcnas.metrics import kendall, spearman
 from zcnas.surrogate.features import FeatureSpec
 
 FORMAT = "zcnas-surrogate"
@@ -58,7 +60,6 @@ def _xgb():
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    from zcnas.metrics import spearman
 
     r = spearman(a, b)
     return float(r) if np.isfinite(r) else 0.0  # constant predictions rank nothing
@@ -339,7 +340,6 @@ class XGBSurrogate(RegressorMixin, BaseEstimator):
     def save(self, path: str | os.PathLike) -> Path:
         """Write the fitted model with its feature specification, space, target and versions."""
         check_is_fitted(self, "boosters_")
-        from zcnas._version import __version__
 
         params = self.get_params(deep=False)
         params["features"] = self.spec_.to_dict()
@@ -486,7 +486,6 @@ def cross_validate(model: XGBSurrogate, records: pd.DataFrame, target: str, cv: 
     from sklearn.base import clone
     from sklearn.model_selection import KFold
 
-    from zcnas.metrics import kendall, spearman
 
     check_int("cv", cv, "cross_validate", minimum=2)
     if len(records) < cv:
