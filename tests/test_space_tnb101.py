@@ -470,3 +470,13 @@ def test_synflow_matches_suitezero_published(space, arch, naslib, task, bench_ro
     res = score_model(sp.build(arch, task=task), None, ["synflow"], input_shape=sp.input_shape(task))
     assert res["synflow"].ok
     assert abs(np.log(res["synflow"].value) - published) < 0.2
+
+
+@pytest.mark.benchdata
+def test_one_importer_name_per_space(bench_root):
+    from zcnas.records.importers import run_importer
+
+    a = run_importer("tnb101-macro-tables", data_root=bench_root, scores=False)["truth"]
+    b = run_importer("tnb101-tables", data_root=bench_root, space="tnb101_macro", scores=False)["truth"]
+    assert set(a["space"]) == {MACRO} and a.equals(b)
+    assert set(run_importer("tnb101-micro-tables", data_root=bench_root, scores=False)["truth"]["space"]) == {MICRO}

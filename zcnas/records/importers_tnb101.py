@@ -103,14 +103,16 @@ def _archs(values, sp, where) -> np.ndarray:
 
 
 @register_importer("tnb101-tables", default=f"{TABLES}/transbench101_micro_val_metrics.csv",
-                   produces="truth, scores",
-                   description="TransNAS-Bench-101 merged tables: 7 tasks' ground truth (micro 4,096 / macro 3,256) "
-                               "and NAS-Bench-Suite-Zero's published zen/epe_nas/synflow/fisher")
+                   produces="truth, scores", aliases=("tnb101-micro-tables",),
+                   description="TransNAS-Bench-101 micro tables (4,096 cells): 7 tasks' ground truth and "
+                               "NAS-Bench-Suite-Zero's published zen/epe_nas/synflow/fisher (space='macro': macro)")
 def import_tnb101_tables(store=None, path=None, *, data_root=None, space: str = "micro", scores: bool = True,
                          proxies_path=None) -> Imported:
     """``transbench101_<space>_val_metrics.csv`` (truth, one metric per task column) and, with
     ``scores=True``, ``transbench101_<space>_proxies.csv`` (``<task>:<proxy>`` columns; empty =
-    not published, -1e8 = failed) beside it or at ``proxies_path``."""
+    not published, -1e8 = failed) beside it or at ``proxies_path``. ``space``: "micro" or
+    "macro" (or the space's registered name)."""
+    space = space.removeprefix("tnb101_")
     sp = _space(space)
     f = _resolve(path, f"{TABLES}/transbench101_{space}_val_metrics.csv", data_root)
     df = _read_csv(f, ["arch", *TASKS])
@@ -135,6 +137,18 @@ def import_tnb101_tables(store=None, path=None, *, data_root=None, space: str = 
                 raise DataError(f"{pf.name}: column {col!r} holds a value that is not a number.")
             out["scores"].append(_score_rows(parchs, vals, proxy, RUN_KEY.format(task=task), task, space=sp.name))
     return _finish(store, out)
+
+
+@register_importer("tnb101-macro-tables", default=f"{TABLES}/transbench101_macro_val_metrics.csv",
+                   produces="truth, scores",
+                   description="TransNAS-Bench-101 macro tables (3,256 skeletons): 7 tasks' ground truth and "
+                               "NAS-Bench-Suite-Zero's published zen/epe_nas/synflow/fisher")
+def import_tnb101_macro_tables(store=None, path=None, *, data_root=None, scores: bool = True,
+                               proxies_path=None) -> Imported:
+    """:func:`import_tnb101_tables` with ``space="macro"`` (one importer name per space, so the
+    command line needs no option)."""
+    return import_tnb101_tables(store, path, data_root=data_root, space="macro", scores=scores,
+                                proxies_path=proxies_path)
 
 
 _MEMBER = re.compile(r"benchmark--transbench101_(micro|macro)--([a-z_]+)--(\d+)\.json$")
@@ -164,6 +178,7 @@ def import_tnb101_zips(store=None, path=None, *, data_root=None, space: str | No
     proxy); the re-run zip (``*missing*``) wins, as in the merged tables, and the earlier values
     are dropped. ``space`` ("micro" or "macro") limits the import to one space."""
     if space is not None:
+        space = space.removeprefix("tnb101_")
         _space(space)
     root = _resolve(path, ZIPS, data_root)
     scores: dict[tuple, tuple[float, float, str]] = {}
