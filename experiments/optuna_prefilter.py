@@ -15,7 +15,7 @@ after 25/50/100 trials, for TPE and random sampling with and without the pre-fil
 Pre-filter scores come from a seeded cache (as in ``evolution_prefilter.py``): the published NASWOT
 score + parameter count, aggregated with mean_log_rank (or zcnas's own full-space store).
 
-Run: ZCNAS_DATA=../shared/benchmarks nice -n 15 python experiments/optuna_prefilter.py
+Run (from the repository root): ZCNAS_DATA=../shared/benchmarks nice -n 15 python -m experiments.optuna_prefilter
 Writes experiments/results/optuna_prefilter/{curves.csv, summary.md}.
 """
 
@@ -23,14 +23,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 RESULTS = Path(__file__).resolve().parent / "results" / "optuna_prefilter"
 CHECKPOINTS = (25, 50, 100)
@@ -98,8 +95,8 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     import optuna
     import torch
-    from evolution_prefilter import seeded_cache, truth_from_store
 
+    from experiments.evolution_prefilter import seeded_cache, truth_from_store
     from zcnas.ranking import Prefilter
     from zcnas.spaces.nb201 import OPS
 
@@ -139,7 +136,7 @@ def main(argv=None) -> int:
                 a = arch_of(t.params, ops)
                 if t.value > best_v:
                     best_v, best_a = t.value, a
-                if t.number + 1 in CHECKPOINTS:
+                if t.number + 1 in CHECKPOINTS or t.number + 1 == args.trials:  # the last trial, always
                     rows.append({"variant": name, "seed": seed, "trials": t.number + 1, "best_fitness": best_v,
                                  "outcome": outcome[best_a]})
         log.info("%s: %d seeds in %.0f s", name, args.seeds, time.time() - tv)

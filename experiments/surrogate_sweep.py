@@ -127,11 +127,13 @@ def make_model(config: str, seed: int, zcnas_cols: Sequence[str] = ()) -> XGBSur
     elif config == "c":
         spec = FeatureSpec("nb201", encodings=("onehot",), graph=False, proxies=PUBLISHED)
     elif config == "d":
-        spec = FeatureSpec("nb201", encodings=("onehot",), graph=False, proxies=tuple(zcnas_cols), proxy_transform="log")
+        spec = FeatureSpec("nb201", encodings=("onehot",), graph=False, proxies=tuple(zcnas_cols),
+                           proxy_transform="log")
     elif config in ("e", "f", "g"):
         # zcnas's synflow (float64) exceeds float32; the signed log keeps the order, so the trees
         # are the same as on raw values
-        spec = FeatureSpec("nb201", encodings=(), graph=True, proxies=PUBLISHED + (tuple(zcnas_cols) if config == "g" else ()),
+        spec = FeatureSpec("nb201", encodings=(), graph=True,
+                           proxies=PUBLISHED + (tuple(zcnas_cols) if config == "g" else ()),
                            proxy_transform="log" if config == "g" else None)
         tune = "cv" if config == "f" else "none"
         return XGBSurrogate(features=spec, n_members=5, tune=tune, tune_iter=8, random_state=seed)
