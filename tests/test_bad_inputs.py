@@ -97,3 +97,20 @@ def test_bad_input_is_one_bounded_line(name, argv, codes, corpus, capsys):
 
 def test_corpus_size():
     assert len(CASES) >= 30
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path):
+    """`zcnas ... | head -1`: the reader closes the pipe early; zcnas stops without a traceback."""
+    import subprocess
+    import sys
+
+    store = Path(__file__).resolve().parents[1] / "benchmarks_data" / "nb201_zcnas_scores.h5"  # MBs of CSV
+    code = ("import sys; from zcnas.cli import main; "
+            f"sys.exit(main(['store', 'export', {str(store)!r}, '--table', 'scores', '--format', 'csv']))")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # like `head -1` exiting
+    err = proc.stderr.read().decode()
+    rc = proc.wait(timeout=120)
+    assert first.startswith(b"run_key") and "Traceback" not in err and "BrokenPipe" not in err
+    assert rc in (0, 120, -13)

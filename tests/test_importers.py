@@ -17,6 +17,7 @@ from zcnas.cli.output import read_json_lines
 from zcnas.errors import DataError, InputError, UnknownNameError
 from zcnas.records import RecordStore
 from zcnas.records import importers as imp
+from zcnas.records import importers_nb201 as nb201_imp
 
 # NB201 index 6111, the best CIFAR-10 architecture (test acc 94.37, PROVENANCE of nb201-naswot/nats);
 # index 13714, isomorphic to it, has the same value
@@ -35,7 +36,7 @@ def metric(truth: pd.DataFrame, name: str, **eq) -> pd.Series:
 
 @pytest.fixture(scope="module")
 def merged(bench_root):
-    return imp.import_nb201_merged(None, data_root=bench_root)
+    return nb201_imp.import_nb201_merged(None, data_root=bench_root)
 
 
 # ---- known values ------------------------------------------------------------------------------------
@@ -84,33 +85,33 @@ def test_merged_published_scores_sentinels_become_failures(merged):
 
 @pytest.mark.benchdata
 def test_nats_csv_per_seed_and_mini(bench_root, merged):
-    nats = imp.import_nats_csv(None, data_root=bench_root)["truth"]
+    nats = nb201_imp.import_nats_csv(None, data_root=bench_root)["truth"]
     assert nats.groupby("metric").size().to_dict() == {"c100_test_200ep": 15625, "c10_test_200ep": 15625,
                                                       "in16_test_200ep": 15625}
     pd.testing.assert_series_equal(metric(nats, "c10_test_200ep").sort_index(),
                                    metric(merged["truth"], "c10_test_200ep").sort_index())
-    seeds = imp.import_nb201_per_seed(None, data_root=bench_root)["truth"]
+    seeds = nb201_imp.import_nb201_per_seed(None, data_root=bench_root)["truth"]
     assert seeds.groupby("aggregation").size().to_dict() == {"seed:a": 15625, "seed:b": 13400, "seed:c": 7961}
     assert round(seeds["value"].max(), 2) == 94.68
     mean = seeds.groupby("arch")["value"].mean()  # == the NB201 v1_1 seed mean, exactly (PROVENANCE)
     v11 = metric(merged["truth"], "c10_test_200ep_v11")
     assert np.allclose(mean.sort_index(), v11.sort_index(), atol=1e-9)
-    mini = imp.import_nb201_mini(None, data_root=bench_root)["truth"]
+    mini = nb201_imp.import_nb201_mini(None, data_root=bench_root)["truth"]
     assert len(mini) == 6 * 15625 and set(mini["epochs"]) == {12}
     assert round(metric(mini, "in16_test_12ep").max(), 2) == 38.27
 
 
 @pytest.mark.benchdata
 def test_suitezero_json_and_csv(bench_root):
-    js = imp.import_suitezero_json(None, data_root=bench_root)
+    js = nb201_imp.import_suitezero_json(None, data_root=bench_root)
     truth, sc = js["truth"], js["scores"]
     assert truth.groupby("metric").size().to_dict() == {"c100_valid_200ep_sz": 725, "c10valid_valid_200ep_sz": 725,
                                                        "in16_valid_200ep_sz": 724}
     c10 = sc[sc["run_key"] == "published:suitezero-json:cifar10"]
     # one entry, (3, 2, 4, 0, 4, 4), has no synflow at all: absent, so no row (not a failure)
     assert len(c10) == 725 * 12 - 1 and c10["seconds"].notna().all()
-    assert "|nor_conv_1x1~0|" in imp.naslib_to_arch_str("(3, 2, 4, 0, 4, 4)")
-    assert imp.naslib_to_arch_str("(3, 2, 4, 0, 4, 4)") not in set(c10[c10["proxy"] == "synflow"]["arch"])
+    assert "|nor_conv_1x1~0|" in nb201_imp.naslib_to_arch_str("(3, 2, 4, 0, 4, 4)")
+    assert nb201_imp.naslib_to_arch_str("(3, 2, 4, 0, 4, 4)") not in set(c10[c10["proxy"] == "synflow"]["arch"])
     failed = c10[c10["status"] == "failed"].set_index("proxy")
     assert sorted(failed.index) == ["epe_nas", "jacob_cov", "naswot"]  # -1e8, -1e8 and -inf in the JSON
     assert "-1e8" in failed.loc["epe_nas", "reason"] and "infinite" in failed.loc["naswot", "reason"]
@@ -118,7 +119,7 @@ def test_suitezero_json_and_csv(bench_root):
     in16 = sc[sc["run_key"] == "published:suitezero-json:ImageNet16-120"]
     assert ((in16["proxy"] == "epe_nas") & (in16["status"] == "failed")).sum() == 9
 
-    csv = imp.import_suitezero_csv(None, data_root=bench_root)
+    csv = nb201_imp.import_suitezero_csv(None, data_root=bench_root)
     assert len(csv["scores"]) == 13 * 9445 and set(csv["scores"]["run_key"]) == {"published:suitezero:cifar10"}
     val = metric(csv["truth"], "c10valid_valid_200ep_sz")
     assert len(val) == 9445 and round(val.max(), 2) == 91.57
@@ -126,19 +127,19 @@ def test_suitezero_json_and_csv(bench_root):
     sample = metric(truth, "c10valid_valid_200ep_sz")
     common = sample.index.intersection(val.index)
     assert len(common) > 0 and (sample[common] == val[common]).all()
-    in16 = imp.import_suitezero_csv(None, data_root=bench_root, dataset="ImageNet16-120")
+    in16 = nb201_imp.import_suitezero_csv(None, data_root=bench_root, dataset="ImageNet16-120")
     assert round(metric(in16["truth"], "in16_valid_200ep_sz").max(), 2) == 47.33
 
 
 @pytest.mark.benchdata
 def test_hw_nas_bench_and_import_into_store(bench_root, tmp_path):
-    hw = imp.import_hw_nas_bench(None, data_root=bench_root, dataset="cifar100")["truth"]
+    hw = nb201_imp.import_hw_nas_bench(None, data_root=bench_root, dataset="cifar100")["truth"]
     assert set(hw["dataset"]) == {"cifar100"} and len(metric(hw, "hw_fpga_energy")) == 15625
     assert len(metric(hw, "hw_edgetpu_latency")) == 15625 - 4699
     path = tmp_path / "truth.h5"
     with RecordStore(path, "w") as store:
-        imp.import_nats_csv(store, data_root=bench_root)
-        imp.import_nb201_per_seed(store, data_root=bench_root)
+        nb201_imp.import_nats_csv(store, data_root=bench_root)
+        nb201_imp.import_nb201_per_seed(store, data_root=bench_root)
     with RecordStore(path, "r") as store:
         wide = store.truth_wide()
         assert wide.shape == (15625, 6)
@@ -146,18 +147,18 @@ def test_hw_nas_bench_and_import_into_store(bench_root, tmp_path):
         assert wide["c10_test_200ep_v11@seed:c"].notna().sum() == 7961
     # importing again replaces rows instead of duplicating them
     with RecordStore(path, "a") as store:
-        imp.import_nats_csv(store, data_root=bench_root)
+        nb201_imp.import_nats_csv(store, data_root=bench_root)
         assert len(store.frame("truth")) == 3 * 15625 + 15625 + 13400 + 7961
 
 
 # ---- NASLib encoding and errors (no benchmark data needed) ------------------------------------------
 
 def test_naslib_tuple_conversion():
-    assert imp.naslib_to_arch_str("(4, 3, 3, 0, 0, 0)") == ROW0
-    assert imp.naslib_to_arch_str([2, 2, 0, 2, 2, 3]) == BEST_C10
+    assert nb201_imp.naslib_to_arch_str("(4, 3, 3, 0, 0, 0)") == ROW0
+    assert nb201_imp.naslib_to_arch_str([2, 2, 0, 2, 2, 3]) == BEST_C10
     for bad in ("(4, 3, 3, 0, 0)", "(4, 3, 3, 0, 0, 9)", "4,3,3,0,0,0,x"):
         with pytest.raises(InputError, match="NASLib NB201 op tuple"):
-            imp.naslib_to_arch_str(bad)
+            nb201_imp.naslib_to_arch_str(bad)
 
 
 def test_generic_csv(tmp_path):
@@ -206,15 +207,15 @@ def test_import_errors_name_file_row_and_fix(tmp_path):
     pd.DataFrame({"net": ["(4, 3, 3, 0, 0, 0)", "(2, 2, 0, 2, 2, 3)"], "net_str": [ROW0, A],
                   "synflow": [1.0, 2.0]}).to_csv(zc, index=False)
     with pytest.raises(DataError, match=r"zc\.csv, row 2 \(line 3\): columns 'net' and 'net_str' name different"):
-        imp.import_suitezero_csv(None, zc, with_val=False)
+        nb201_imp.import_suitezero_csv(None, zc, with_val=False)
     zc2 = tmp_path / "zc2.csv"
     pd.DataFrame({"net": ["(4, 3, 3, 0, 0, 0)"], "synflow": [1.0], "mystery": [2.0]}).to_csv(zc2, index=False)
     with pytest.raises(InputError, match=r"unknown column\(s\) \['mystery'\]"):
-        imp.import_suitezero_csv(None, zc2, with_val=False)
+        nb201_imp.import_suitezero_csv(None, zc2, with_val=False)
     with pytest.raises(UnknownNameError, match="Did you mean 'nb201-merged'"):
         imp.get_importer("nb201-merge")
     with pytest.raises(DataError, match="not found"):
-        imp.import_nats_csv(None, tmp_path / "missing.csv")
+        nb201_imp.import_nats_csv(None, tmp_path / "missing.csv")
 
 
 def test_suitezero_json_format_from_a_small_file(tmp_path):
@@ -225,20 +226,20 @@ def test_suitezero_json_format_from_a_small_file(tmp_path):
         "(2, 2, 0, 2, 2, 3)": {"arch": "(2, 2, 0, 2, 2, 3)", "val_accuracy": 91.0,
                                "synflow": {"score": 9.0, "time": 0.1}, "jacov": {"score": -30.0, "time": 0.2}},
     }}))
-    out = imp.import_suitezero_json(None, f, run_key="pub:{dataset}")
+    out = nb201_imp.import_suitezero_json(None, f, run_key="pub:{dataset}")
     sc = out["scores"].set_index(["arch", "proxy"])
     assert sc.loc[(ROW0, "synflow"), "value"] == 3.5 and sc.loc[(ROW0, "synflow"), "run_key"] == "pub:cifar10"
     assert sc.loc[(ROW0, "jacob_cov"), "status"] == "failed" and math.isnan(sc.loc[(ROW0, "jacob_cov"), "value"])
     assert sc.loc[(BEST_C10, "jacob_cov"), "value"] == -30.0
     assert metric(out["truth"], "c10valid_valid_200ep_sz")[BEST_C10] == 91.0
     with pytest.raises(UnknownNameError, match="Unknown dataset 'cifar1'"):
-        imp.import_suitezero_json(None, f, datasets=["cifar1"])
+        nb201_imp.import_suitezero_json(None, f, datasets=["cifar1"])
 
 
 @pytest.mark.skipif(importlib.util.find_spec("nats_bench") is not None, reason="nats_bench is installed")
 def test_nats_bench_missing_package_names_the_extra():
     with pytest.raises(InputError, match=r"pip install zcnas\[nats\]"):
-        imp.import_nats_bench(None, "/nonexistent")
+        nb201_imp.import_nats_bench(None, "/nonexistent")
 
 
 def test_registry_and_metric_catalogue():

@@ -17,6 +17,19 @@ def _csv_list(text: str | None) -> list[str] | None:
     return items or None
 
 
+def _proxy_columns(text: str | None) -> list[str] | None:
+    """Proxy columns, with named sets (``@zcnas_nb201``) expanded to their members."""
+    items = _csv_list(text)
+    if items and any(i.startswith("@") for i in items):
+        from zcnas.proxies import resolve_proxies
+
+        out: list[str] = []
+        for i in items:
+            out += resolve_proxies(i) if i.startswith("@") else [i]
+        return list(dict.fromkeys(out))
+    return items
+
+
 def _floats(text: str, option: str) -> list[float]:
     try:
         return [float(t) for t in text.split(",") if t.strip()]
@@ -96,7 +109,7 @@ def run(args) -> int:
     result = bench_files(
         args.scores, args.truth, _csv_list(args.truth_metric) or [],
         run_key=args.run_key, dataset=args.dataset, truth_dataset=args.truth_dataset,
-        proxies=_csv_list(args.proxies), arch_column=args.arch_column, missing=missing,
+        proxies=_proxy_columns(args.proxies), arch_column=args.arch_column, missing=missing,
         directions=parse_direction_overrides(args.direction), metrics=_csv_list(args.metrics) or [],
         topk=_floats(args.topk, "--topk"), bootstrap=args.bootstrap, seed=args.seed,
         aggregate=_csv_list(args.aggregate), by_class=args.space if args.by_class else None)

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from zcnas.errors import DataError, InputError, check_int
-from zcnas.records.importers import METRICS, run_importer
+from zcnas.records.importers import has_metric, metric_info, run_importer
 from zcnas.spaces import get_space
 
 
@@ -197,7 +197,7 @@ class BenchmarkConfirmer(Confirmer):
     def confirm(self, arch: str) -> Confirmation:
 
         acc = self._value(arch, self.metric)
-        epochs = METRICS.get(self.metric).epochs if self.metric in METRICS else -1
+        epochs = metric_info(self.metric).epochs if has_metric(self.metric) else -1
         record = {"run_key": self.run_key(), "space": self.space, "arch": arch, "dataset": self.metric,
                   "epochs": int(epochs), "seed": -1, "epoch_acc": json.dumps([round(acc, 4)]),
                   "final_acc": acc, "seconds": self.seconds_per_training, "device": "benchmark"}

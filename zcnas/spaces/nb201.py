@@ -10,6 +10,7 @@ order. Benchmark tables use their own index; records are keyed by the string, ne
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from functools import cache
 
@@ -26,6 +27,9 @@ OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", 
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 #: the four input->output paths, as tuples of edge positions
 PATHS: tuple[tuple[int, ...], ...] = ((3,), (0, 4), (1, 5), (0, 2, 5))
+#: NASLib's numbering of the NB201 operations (its op-index tuples, as in NAS-Bench-Suite-Zero)
+NASLIB_OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
+_TUPLE_RE = re.compile(r"^\s*[\(\[]\s*(\d)\s*,\s*(\d)\s*,\s*(\d)\s*,\s*(\d)\s*,\s*(\d)\s*,\s*(\d)\s*[\)\]]\s*$")
 #: short names of the operations (graph feature names)
 SHORT: tuple[str, ...] = ("none", "skip", "c1", "c3", "pool")
 CONVS = frozenset({"nor_conv_1x1", "nor_conv_3x3"})
@@ -62,9 +66,13 @@ class NB201Space(EnumerableSpace):
 
     # ---- strings ---------------------------------------------------------------------------------
     def parse(self, text: str) -> Architecture:
+        """The official string ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``, or NASLib's op-index tuple
+        ``(e12, e13, e14, e23, e24, e34)`` (:meth:`parse_naslib`)."""
         if not isinstance(text, str):
             raise InputError(f"An NB201 architecture string must be a str, got {type(text).__name__}.")
         s = text.strip()
+        if s[:1] in "([" and _TUPLE_RE.match(s):
+            return self.parse_naslib(s)
         groups = s.split("+")
         if len(groups) != 3:
             raise InputError(
@@ -94,6 +102,25 @@ class NB201Space(EnumerableSpace):
                     raise InputError(f"Malformed NB201 string {echo(text)}: bad token {echo(tok, 60)}. {err}")
                 ops.append(op)
         return Architecture(self.name, tuple(ops))
+
+    def parse_naslib(self, text: str | tuple[int, ...] | list[int]) -> Architecture:
+        """NASLib's op tuple ``(e12, e13, e14, e23, e24, e34)``: ops numbered 0=skip_connect 1=none
+        2=nor_conv_3x3 3=nor_conv_1x1 4=avg_pool_3x3, edges listed by source node, so the string
+        order is ``(e12 | e13 e23 | e14 e24 e34)``."""
+        if isinstance(text, str):
+            m = _TUPLE_RE.match(text)
+            if not m:
+                raise InputError(f"Malformed NASLib NB201 op tuple {echo(text)}: expected six op indices like "
+                                 f"'(4, 3, 3, 0, 0, 0)'.")
+            t = [int(g) for g in m.groups()]
+        else:
+            t = [int(v) for v in text]
+            if len(t) != 6:
+                raise InputError(f"A NASLib NB201 op tuple has 6 entries, got {len(t)}: {echo(text)}.")
+        if any(not 0 <= v < len(NASLIB_OPS) for v in t):
+            raise InputError(f"NASLib NB201 op tuple {echo(text)} has an op index outside 0..4.")
+        order = (0, 1, 3, 2, 4, 5)
+        return Architecture(self.name, tuple(NASLIB_OPS[t[i]] for i in order))
 
     def format(self, arch: Architecture) -> str:
         o = self._ops(arch)
