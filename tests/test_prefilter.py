@@ -129,7 +129,8 @@ def test_cli_prefilter_json_lines_with_malformed_lines(monkeypatch, capsys):
 def test_cli_prefilter_exit_codes(monkeypatch, capsys):
     code, out, err = _run_cli(["-q", "prefilter", "--k", "2", "--proxies", "params"], "oops\n[1]\n",
                               monkeypatch, capsys)
-    assert code == 1 and out == "" and "line 1:" in err and "line 2:" in err and "no valid candidate" in err
+    assert code == 1 and out == "" and "line 1:" in err and "2 malformed line(s)" in err and "no valid candidate" in err
+    assert err.count("\n") == 1  # one line when nothing is left to rank
     code, out, err = _run_cli(["-q", "prefilter", "--k", "0", "--proxies", "params"], json.dumps(_archs(1)[0]),
                               monkeypatch, capsys)
     assert code == 1 and "'k'" in err
