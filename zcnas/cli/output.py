@@ -71,17 +71,24 @@ def emit(df: pd.DataFrame, fmt: str = "table", *, title: str | None = None,
         term = width or shutil.get_terminal_size((120, 24)).columns
         need = sum(widths) + 3 * len(widths) + 4
         if not wide and need > term:
-            # shorten the widest text columns (architecture strings) in the middle until the table fits
+            # shorten the widest text columns (architecture strings, descriptions) a character at a time,
+            # so long columns end at a common width and short ones stay whole
             text_cols = [i for i, col in enumerate(df.columns) if not pd.api.types.is_numeric_dtype(df[col])]
+            floor = {i: max(12, len(str(df.columns[i]))) for i in text_cols}
+            new = list(widths)
             excess = need - term
-            for i in sorted(text_cols, key=lambda j: -widths[j]):
-                if excess <= 0:
+            while excess > 0:
+                cand = [i for i in text_cols if new[i] > floor[i]]
+                if not cand:
                     break
-                new = max(widths[i] - excess, max(12, len(str(df.columns[i]))))
-                excess -= widths[i] - new
-                widths[i] = new
-                for r in cells:
-                    r[i] = _shorten(r[i], new)
+                i = max(cand, key=lambda j: new[j])
+                new[i] -= 1
+                excess -= 1
+            for i in text_cols:
+                if new[i] < widths[i]:
+                    for r in cells:
+                        r[i] = _shorten(r[i], new[i])
+                    widths[i] = new[i]
         for col in df.columns:
             table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(df[col]) else "left",
                              no_wrap=True)
