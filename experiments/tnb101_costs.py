@@ -10,8 +10,8 @@ included). A proxy that fails records its reason (e.g. a proxy that needs a glob
 a dense decoder). Rows are appended to ``costs.csv`` as they finish, so a rerun resumes; the
 summary ``costs.md`` is rewritten at the end.
 
-    OMP_NUM_THREADS=1 python experiments/tnb101_costs.py            # defaults below
-    python experiments/tnb101_costs.py --tasks class_scene jigsaw --groups synflow params
+    OMP_NUM_THREADS=1 python -m experiments.tnb101_costs            # defaults below
+    python -m experiments.tnb101_costs --tasks class_scene jigsaw --groups synflow params
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ a uniform random sample of the space; ``--dedupe`` scores one architecture per c
 copies its rows to the class's other members (marked in ``reason``), except the proxies of the
 network rather than of its function (``params``, ``flops``), which are computed for every member.
 
-    OMP_NUM_THREADS=1 python experiments/tnb101_score.py --space tnb101_micro --task class_scene \\
+    OMP_NUM_THREADS=1 python -m experiments.tnb101_score --space tnb101_micro --task class_scene \\
         --proxies params,synflow,meco,meco_opt,te_lr,l2_norm --store benchmarks_data/tnb101_zcnas_scores.h5
 """
 
