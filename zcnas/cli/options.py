@@ -64,6 +64,9 @@ def add_scoring_options(p: argparse.ArgumentParser, *, seed: bool = False) -> No
     g.add_argument("--download", action="store_true",
                    help="fetch CIFAR-10/100 from the official URL (md5-checked) into --data-dir (default "
                         "~/.cache/zcnas/datasets) when it is not there")
+    g.add_argument("--task", default=None,
+                   help="task of a multi-task space (TNB101: class_scene, class_object, jigsaw, room_layout, "
+                        "segmentsemantic, normal, autoencoder): picks the network's head and input shape")
     g.add_argument("--batch-size", type=_pos_int, default=64)
     g.add_argument("--sampling", choices=("random", "balanced"), default="random",
                    help="how the image batch is drawn (balanced: equal images per class)")
@@ -105,7 +108,17 @@ def _check_device(device: str) -> str:
 def config_from(args: argparse.Namespace) -> Any:
     from zcnas.ranking import ScoringConfig
 
+    task = getattr(args, "task", None)
+    space = get_space(args.space)
+    if task is not None and task not in space.tasks:
+        from zcnas.errors import UnknownNameError
+
+        raise UnknownNameError(f"{space.name} task", task, space.tasks or ("(none: the space has no tasks)",))
+    if task is None and space.tasks:
+        task = space.default_dataset
     return ScoringConfig(space=args.space or "", dataset=args.dataset,
+                         build_options={"task": task} if task else {},
+                         input_shape=space.input_shape(task) if task else None,
                          data_dir=str(args.data_dir) if args.data_dir else None, batch_size=args.batch_size,
                          seed=args.seed, sampling=args.sampling, dedupe=args.dedupe,
                          device=_check_device(args.device), memory_format=args.memory_format,

@@ -83,6 +83,9 @@ class SearchSpace(ABC):
     default_dataset: str = "cifar10"
     #: datasets / tasks with ground truth in the space's benchmark
     datasets: tuple[str, ...] = ()
+    #: tasks of a multi-task space (TNB101): each builds its own head at its own input shape
+    #: (``build(..., task=)``); empty for single-task spaces
+    tasks: tuple[str, ...] = ()
     #: the best training-free ranker measured on this space: proxies (or a named set) and aggregate
     default_proxies: str = "@core"
     default_aggregate: str | None = "mean_log_rank"

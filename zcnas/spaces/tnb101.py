@@ -87,6 +87,7 @@ class _TNB101Space(EnumerableSpace):
 
     default_dataset = "class_scene"
     datasets = TASKS
+    tasks = TASKS
     default_proxies = "@core"
     default_aggregate = "mean_log_rank"
     default_ranker_note = ("@core with mean_log_rank: a placeholder until the per-task benchmark chooses one "
