@@ -26,6 +26,7 @@ $(STAMP):
 setup: $(STAMP)
 
 demo: $(STAMP)
+	@mkdir -p runs
 	$(BIN)/zcnas rank --space nb201 --sample 200 --proxies synflow,jacob_cov,naswot \
 		--dataset digits --batch-size 64 --seed 0 --backend process \
 		--store runs/demo.h5 --top 10
