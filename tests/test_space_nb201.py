@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from zcnas import Architecture, get_space
 from zcnas.errors import InputError, UnknownNameError
@@ -105,7 +106,10 @@ def test_encodings(space):
 
 
 def _built_params(space, arch, num_classes=10):
-    return sum(p.numel() for p in space.build(arch, num_classes=num_classes).parameters())
+    """Parameters of the torch network as built (on the meta device: shapes only, no weights drawn)."""
+    with torch.device("meta"):
+        net = space.build(arch, num_classes=num_classes)
+    return sum(p.numel() for p in net.parameters())
 
 
 def test_build_only_chosen_ops(space):
