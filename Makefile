@@ -35,9 +35,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider --durations=15
 
-# the quick subset for development: no slow tests, no benchmark-data tests (under a minute on 2 cores)
+# the quick subset for development: no slow tests, no benchmark-data tests, no tests that start
+# worker processes, Ray or kill a run
 test-fast: $(STAMP)
-	ZCNAS_DATA= $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m "not slow and not benchdata"
+	ZCNAS_DATA= $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m "not slow and not benchdata and not processes"
 
 lint: $(STAMP)
 	$(BIN)/ruff check zcnas tests experiments

@@ -38,10 +38,21 @@ def _one_torch_thread():
     torch.set_num_threads(before)
 
 
+#: tests that start worker processes or Ray, or kill a run: correct but seconds each, so
+#: `make test-fast` leaves them out (-m "not processes"); `make test` runs them
+PROCESS_TESTS = ("test_backends.py::", "test_rank.py::test_sigkill", "test_store.py::test_resume_after_sigkill",
+                 "test_store_properties.py::test_sigkill", "test_prefilter.py::test_prefilter_process_backend",
+                 "test_bad_inputs.py::test_output_piped", "test_layers.py::test_analysis_layers_import")
+
+
 def pytest_collection_modifyitems(config, items):
-    if _bench_root() is not None:
-        return
-    skip = pytest.mark.skip(reason="benchmark data not available: set ZCNAS_DATA to ../shared/benchmarks")
+    """Mark the process tests; skip the benchmark-data tests (with the reason) when there is no data."""
+    skip = None
+    if _bench_root() is None:
+        skip = pytest.mark.skip(reason="benchmark data not available: set ZCNAS_DATA to ../shared/benchmarks")
     for item in items:
-        if "benchdata" in item.keywords:
+        if any(key in item.nodeid for key in PROCESS_TESTS):
+            item.add_marker(pytest.mark.processes)
+        if skip is not None and "benchdata" in item.keywords:
             item.add_marker(skip)
+

@@ -200,7 +200,7 @@ _SCORING_SCRIPT = ("if __name__ == '__main__':  # imports here, as the CLI impor
                    "    from zcnas import get_space\n"
                    "    from zcnas.ranking import ScoringConfig, score_architectures\n"
                    "    from zcnas.ranking.backends import ProcessBackend\n"
-                   "    archs = get_space('nb201').sample(8, seed=3)\n"
+                   "    archs = get_space('nb201').sample(400, seed=3)  # long enough to be alive when killed\n"
                    "    score_architectures(archs, ['synflow', 'params'], ScoringConfig(batch_size=8),\n"
                    "                        progress=False, backend=ProcessBackend(workers=2))\n")
 
