@@ -27,7 +27,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("zcnas.tables", "zcnas.records"),
     ("zcnas.metrics",),
     ("zcnas.surrogate",),
-    ("zcnas.aggregate", "zcnas.constraints", "zcnas.bench", "zcnas.hardware", "zcnas.report", "zcnas.selection"),
+    ("zcnas.aggregate", "zcnas.constraints", "zcnas.bench", "zcnas.hardware", "zcnas.report", "zcnas.selection",
+     "zcnas.suite", "zcnas.transfer"),
     ("zcnas.ranking",),
     ("zcnas.cli", "zcnas.__main__"),
     ("zcnas",),  # the package's public facade
