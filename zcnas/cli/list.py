@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import pandas as pd
 
 from zcnas.cli.output import add_format_option, emit
@@ -11,12 +13,14 @@ def add_parser(sub) -> None:
     p = sub.add_parser("list", help="list search spaces, proxies, datasets or aggregates",
                        description="List what is registered, with each proxy's direction and needs.")
     p.add_argument("what", choices=("spaces", "proxies", "datasets", "aggregates"))
-    p.add_argument("pattern", nargs="?", default="*", help="glob pattern, e.g. 'syn*'")
+    p.add_argument("pattern", nargs="?", default="*", help="glob pattern, e.g. 'syn*' or 'graph:*c3*'")
+    p.add_argument("--space", default=None,
+                   help="with 'proxies': also list this space's structural proxies graph:<feature>")
     add_format_option(p)
     p.set_defaults(func=run)
 
 
-def list_table(what: str, pattern: str = "*") -> pd.DataFrame:
+def list_table(what: str, pattern: str = "*", space: str | None = None) -> pd.DataFrame:
     if what == "spaces":
         from zcnas.spaces import SPACES, get_space
 
@@ -36,6 +40,18 @@ def list_table(what: str, pattern: str = "*") -> pd.DataFrame:
             rows.append({"name": n, "direction": "higher" if s.higher_is_better else "lower",
                          "needs_data": s.needs_data, "needs_labels": s.needs_labels,
                          "aliases": ",".join(s.aliases), "description": s.description})
+        if space is None:
+            for prefix, desc in PROXIES.families().items():
+                if fnmatch.fnmatchcase(prefix + "<feature>", pattern):
+                    rows.append({"name": prefix + "<feature>", "direction": "higher", "needs_data": False,
+                                 "needs_labels": False, "aliases": "",
+                                 "description": desc + " (zcnas list proxies --space S lists them)"})
+        else:
+            from zcnas.proxies import graph_proxy_names
+
+            rows += [{"name": n, "direction": "higher", "needs_data": False, "needs_labels": False, "aliases": "",
+                      "description": f"GRAF graph feature of {space}'s cell graph; negate with graph:-"}
+                     for n in graph_proxy_names(space) if fnmatch.fnmatchcase(n, pattern)]
     elif what == "datasets":
         from zcnas.data import DATASETS
 
@@ -50,5 +66,9 @@ def list_table(what: str, pattern: str = "*") -> pd.DataFrame:
 
 
 def run(args) -> int:
-    emit(list_table(args.what, args.pattern), args.format, title=args.what)
+    if args.space is not None and args.what != "proxies":
+        from zcnas.errors import InputError
+
+        raise InputError(f"--space only applies to 'zcnas list proxies', not to 'zcnas list {args.what}'.")
+    emit(list_table(args.what, args.pattern, args.space), args.format, title=args.what)
     return 0

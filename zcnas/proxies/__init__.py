@@ -8,6 +8,7 @@
 from zcnas.proxies import (
     core,  # noqa: E402,F401  (registers the built-in proxies)
     family,  # noqa: E402,F401  (registers the wider proxy family)
+    structural,  # noqa: E402,F401  (registers the graph:<feature> family)
 )
 from zcnas.proxies.base import (
     PROXIES,
@@ -20,9 +21,12 @@ from zcnas.proxies.base import (
     list_proxies,
     proxy,
     resolve_proxies,
+    run_arch_proxy,
     run_proxy,
     score_model,
 )
+from zcnas.proxies.structural import check_structural, graph_proxy_names
 
 __all__ = ["PROXIES", "PROXY_SETS", "ProxyBatch", "ProxyContext", "ProxyResult", "ProxySpec", "get_proxy",
-           "list_proxies", "proxy", "resolve_proxies", "run_proxy", "score_model"]
+           "list_proxies", "proxy", "resolve_proxies", "run_arch_proxy", "run_proxy", "score_model",
+           "check_structural", "graph_proxy_names"]

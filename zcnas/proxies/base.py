@@ -41,6 +41,14 @@ class ProxySpec:
     #: False for structural costs (params, flops) that differ between functionally identical cells
     #: (a branch cut off by ``none`` still has parameters): never copied within a function class
     per_function: bool = True
+    #: structural proxies: ``arch_fn(space, arch, **arch_options)`` computes the value from the
+    #: architecture alone (no network is built, no data read); ``fn`` then refuses a bare network
+    arch_fn: Callable[..., float] | None = None
+    arch_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def structural(self) -> bool:
+        return self.arch_fn is not None
 
     @property
     def description(self) -> str:
@@ -380,6 +388,21 @@ def run_proxy(spec: ProxySpec, ctx: ProxyContext, *, raise_errors: bool = False)
         if raise_errors:
             raise ProxyError(f"Proxy {spec.name!r} failed: {reason}") from exc
         return ProxyResult(spec.name, float("nan"), seconds, "failed", reason[:500])
+    return ProxyResult(spec.name, value, time.perf_counter() - t0)
+
+
+def run_arch_proxy(spec: ProxySpec, space: Any, arch: Any, *, raise_errors: bool = False) -> ProxyResult:
+    """Run a structural proxy on an architecture of ``space`` (failures as in :func:`run_proxy`)."""
+    t0 = time.perf_counter()
+    try:
+        value = check_finite(spec.arch_fn(space, arch, **spec.arch_options))
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a proxy failure is data
+        reason = f"{type(exc).__name__}: {exc}".strip()
+        if raise_errors:
+            raise ProxyError(f"Proxy {spec.name!r} failed: {reason}") from exc
+        return ProxyResult(spec.name, float("nan"), time.perf_counter() - t0, "failed", reason[:500])
     return ProxyResult(spec.name, value, time.perf_counter() - t0)
 
 

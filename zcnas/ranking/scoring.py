@@ -17,7 +17,7 @@ from zcnas._version import __version__
 from zcnas.arch import Architecture
 from zcnas.data import announce_builtin, get_batch
 from zcnas.errors import InputError, check_int
-from zcnas.proxies import get_proxy, resolve_proxies, score_model
+from zcnas.proxies import check_structural, get_proxy, resolve_proxies, run_arch_proxy, score_model
 from zcnas.proxies.base import _memory_format
 from zcnas.ranking.backends import Backend, make_backend
 from zcnas.spaces import get_space
@@ -130,12 +130,20 @@ def _score_task(item: tuple[str, list[str]], payload: tuple) -> dict:
 
     rep, compute = item
     config, batch, share, raise_errors = payload
-    device = torch.device(config.device)
-    shape = config.resolved_input_shape()
-    model = build_seeded(config.space, rep, config.num_classes, config.seed, device, input_shape=shape,
-                         **config.build_options)
-    return score_model(model, batch, compute, seed=config.seed, raise_errors=raise_errors, share=share,
-                       input_shape=shape, memory_format=config.memory_format)
+    structural = [n for n in compute if get_proxy(n).structural]
+    on_network = [n for n in compute if n not in structural]
+    results = {}
+    if on_network:  # structural proxies alone never build a network
+        device = torch.device(config.device)
+        shape = config.resolved_input_shape()
+        model = build_seeded(config.space, rep, config.num_classes, config.seed, device, input_shape=shape,
+                             **config.build_options)
+        results = score_model(model, batch, on_network, seed=config.seed, raise_errors=raise_errors, share=share,
+                              input_shape=shape, memory_format=config.memory_format)
+    space = get_space(config.space)
+    for n in structural:
+        results[n] = run_arch_proxy(get_proxy(n), space, rep, raise_errors=raise_errors)
+    return {n: results[n] for n in compute}
 
 
 def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[str],
@@ -154,6 +162,7 @@ def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[s
 
     space = get_space(config.space)
     names = resolve_proxies(proxies)
+    check_structural(names, space.name)
     specs = [get_proxy(n) for n in names]
     per_string_names = {n for n in names if not get_proxy(n).per_function}
     strings = list(dict.fromkeys(space.format(space.coerce(a)) for a in archs))
