@@ -1,10 +1,13 @@
 """``zcnas prefilter``: a language-neutral pre-filter, JSON lines in, the top K as JSON lines out.
 
-Each stdin line is a JSON string (``"|nor_conv_3x3~0|+|...|"``, a DARTS ``Genotype(...)``) or an
-object with an ``arch`` (a string or the space's JSON form); the other keys of an object (an
-``id``, a search loop's own fields) are passed through to the output line. Blank lines are
-skipped. A malformed line (bad JSON, no ``arch``, an invalid architecture) is reported on stderr
-with its line number and left out; the others are still ranked. Each stdout line is
+Each stdin line is a bare string form (an NB201 string, a DARTS ``Genotype(...)`` as the DARTS
+repository prints it, ``range(2, 6)`` concat included, NASLib's compact tuples), a JSON string, the
+space's JSON form, or an object with the architecture under ``arch`` or ``genotype`` (a string or
+the space's JSON form); the other keys of an object (an ``id``, a search loop's own fields) are
+passed through to the output line. Blank lines and ``#`` comment lines are skipped
+(:func:`zcnas.ranking.prefilter.read_candidate_lines`). A malformed line (bad JSON, no ``arch``, an
+invalid architecture) is reported on stderr with its line number and the fix, and left out; the
+others are still ranked. Each stdout line is
 ``{<input fields>, "arch", "rank", "score", <proxy>: value, ...}``; a candidate whose proxies all
 failed has ``"score": null`` and a ``"reason"``, and ranks last. Exit code 0 when at least one
 candidate was valid, else 1.
@@ -14,14 +17,11 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import sys
 from typing import TextIO
 
 from zcnas.cli.options import add_scoring_options, add_space_option, config_from, proxies_from
-from zcnas.errors import DataError, InputError, check_int
-from zcnas.spaces import get_space
-from zcnas.spaces.base import echo
+from zcnas.errors import DataError, check_int
 
 log = logging.getLogger("zcnas")
 
@@ -29,7 +29,8 @@ log = logging.getLogger("zcnas")
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "prefilter", help="top K of candidate architectures read as JSON lines on stdin",
-        description="Read candidate architectures as JSON lines on stdin (a string or {\"arch\": ...}), "
+        description="Read candidate architectures, one per line on stdin (a string form such as a DARTS "
+                    "Genotype(...) or NASLib tuples, a JSON string, or {\"arch\"|\"genotype\": ..., <fields>}), "
                     "score them with zero-cost proxies and write the top K as JSON lines on stdout "
                     "({\"arch\", \"rank\", \"score\", proxies...}). Malformed lines are reported on "
                     "stderr with their line number; the other candidates are still ranked.")
@@ -45,50 +46,16 @@ def add_parser(sub) -> None:
 def read_candidates(stream: TextIO, space_name: str | None = None
                     ) -> tuple[list[str], list[str], list[dict]]:
     """Valid architecture strings, one error message per malformed line (``line N: ...``), and
-    each valid line's other JSON fields (in the order of the strings)."""
+    each valid line's other JSON fields (in the order of the strings); see
+    :func:`zcnas.ranking.prefilter.read_candidate_lines`."""
+    from zcnas.ranking.prefilter import read_candidate_lines  # keeps torch out of `zcnas --help`
 
-    space = get_space(space_name)
-    archs: list[str] = []
-    errors: list[str] = []
-    extras: list[dict] = []
-    for i, line in enumerate(stream, start=1):
-        text = line.strip()
-        if not text:
-            continue
-        if text[0] not in "{[\"":  # a bare string form (e.g. Genotype(...)) on the line
-            obj: object = text
-        else:
-            try:
-                obj = json.loads(text)
-            except (json.JSONDecodeError, RecursionError) as exc:
-                why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-                errors.append(f"line {i}: not valid JSON ({why}); expected a string or {{\"arch\": ...}}")
-                continue
-        extra: dict = {}
-        if isinstance(obj, dict) and "arch" in obj:
-            extra = {k: v for k, v in obj.items() if k != "arch"}
-            obj = obj["arch"]
-        try:
-            if isinstance(obj, str):
-                a = space.parse(obj)
-            elif isinstance(obj, dict):
-                a = space.parse_json(obj)
-            else:
-                raise InputError(f"expected a JSON string or an object with an 'arch', got {echo(text, 80)}")
-            archs.append(space.format(a))
-            extras.append(extra)
-        except InputError as exc:
-            errors.append(f"line {i}: {exc}")
-    return archs, errors, extras
-
-
-def _json_value(v):
-    v = v.item() if hasattr(v, "item") else v
-    return None if isinstance(v, float) and not math.isfinite(v) else v
+    got = read_candidate_lines(stream, space_name)
+    return got.archs, got.errors, got.extras
 
 
 def run(args) -> int:
-    from zcnas.ranking.prefilter import Prefilter
+    from zcnas.ranking.prefilter import OUTPUT_FIELDS, Prefilter
 
     check_int("k", args.k, "zcnas prefilter (--k)", minimum=1)
     cfg = config_from(args)
@@ -119,19 +86,19 @@ def run(args) -> int:
         return 1
     for e in errors:
         print(f"zcnas prefilter: {e[:500]}", file=sys.stderr)
-    fields = {}
+    clash = sorted({f for e in extras for f in e} & {*OUTPUT_FIELDS, *pf.names})
+    if clash:
+        print(f"zcnas prefilter: input field(s) {clash} are replaced by the pre-filter's output of the same name; "
+              f"rename them to keep them.", file=sys.stderr)
+    fields: dict[str, dict] = {}
     for a, extra in zip(archs, extras, strict=True):
-        fields.setdefault(a, extra)
+        fields.setdefault(a, extra)  # a candidate given twice keeps its first line's fields
     result = pf(archs, args.k)
+    result.extras = [fields[a] for a in result.archs]
     if result.note:
         print(f"zcnas prefilter: {result.note}", file=sys.stderr)
     out = sys.stdout
-    for pick, row in zip(result, result.table.to_dict(orient="records"), strict=True):
-        rec = dict(fields.get(pick.arch, {}))
-        rec.update({"arch": pick.arch, "rank": int(row["rank"]), "score": _json_value(pick.score)})
-        if rec["score"] is None:
-            rec["reason"] = "every proxy of the ranker failed on this architecture (see --store's reason column)"
-        rec.update({p: _json_value(v) for p, v in pick.proxies.items()})
+    for rec in result.records():
         out.write(json.dumps(rec) + "\n")
     out.flush()
     log.info("kept %d of %d candidates (%d malformed line(s))", len(result), result.n_candidates, len(errors))

@@ -17,11 +17,21 @@ from the same configuration if they are to be compared with newly computed ones.
 
 The ranking criterion is the one of :func:`zcnas.ranking.order_by`: one proxy in its own direction,
 or an aggregate of several (default ``mean_log_rank``) taken over the candidates of the call.
+
+Candidates may be given in any form the space reads (:func:`to_architecture`): an
+:class:`~zcnas.arch.Architecture`, a string form, the space's JSON object, and for DARTS also a
+``Genotype`` namedtuple of the DARTS repository, NASLib's compact tuples or two lists of
+``(op, input)`` pairs. A candidate may also be a dict that holds the architecture under ``arch``
+or ``genotype`` beside fields of the caller's own (an id, a generation): those fields come back in
+:meth:`PrefilterResult.records`, exactly as ``zcnas prefilter`` writes its JSON lines
+(:func:`read_candidate_lines` reads such lines).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -35,8 +45,139 @@ from zcnas.ranking.backends import make_backend
 from zcnas.ranking.scoring import ScoringConfig, load_batch, score_architectures
 from zcnas.records import RecordStore
 from zcnas.spaces import get_space
+from zcnas.spaces.base import SearchSpace, echo
 
 log = logging.getLogger("zcnas")
+
+#: the fields of a candidate dict (or JSON line) that may hold its architecture; other fields are kept
+ARCH_FIELDS: tuple[str, ...] = ("arch", "genotype")
+#: the fields every output record has (an input field of the same name is replaced, with a warning)
+OUTPUT_FIELDS: tuple[str, ...] = ("arch", "rank", "score", "reason")
+
+
+def _plain(v: Any) -> Any:
+    """``range`` objects (as in a DARTS ``Genotype``'s concat) as lists; containers recursively."""
+    if isinstance(v, range):
+        return list(v)
+    if isinstance(v, tuple):
+        return tuple(_plain(x) for x in v)
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
+
+
+def to_architecture(obj: Any, space: SearchSpace | str | None = None) -> Architecture:
+    """``obj`` as an architecture of ``space``: an :class:`Architecture`, a string form, the space's
+    JSON object, or any value its :meth:`~zcnas.spaces.base.SearchSpace.parse_json` reads (for
+    DARTS: NASLib's compact tuples, two cells of ``(op, input)`` pairs); a namedtuple (the DARTS
+    repository's ``Genotype``, whose concat may be a ``range``) is read as its fields. A wrong
+    value raises :class:`~zcnas.errors.InputError` that says which forms are read."""
+    sp = space if isinstance(space, SearchSpace) else get_space(space)
+    if isinstance(obj, Architecture):
+        if obj.space != sp.name:
+            raise InputError(f"This architecture belongs to space {obj.space!r}, but the pre-filter ranks space "
+                             f"{sp.name!r}; pass space={obj.space!r} (CLI: --space {obj.space}).")
+        return obj
+    if isinstance(obj, str):
+        try:
+            return sp.parse(obj)
+        except InputError as exc:
+            if sp.name != "darts" and "Genotype(" in obj:
+                raise InputError(f"a DARTS genotype given to space {sp.name!r}: pass space='darts' (CLI: --space "
+                                 f"darts) ({exc})") from None
+            raise
+    if hasattr(obj, "_asdict"):  # a namedtuple, e.g. DARTS' Genotype(normal=..., normal_concat=range(2, 6), ...)
+        return sp.parse_json({k: _plain(v) for k, v in obj._asdict().items()})
+    if isinstance(obj, dict | list | tuple):
+        return sp.parse_json(_plain(obj))
+    raise InputError(f"A {sp.name} candidate must be an Architecture, a string, or the space's JSON form; got "
+                     f"{type(obj).__name__} {echo(obj, 80)}.")
+
+
+def split_candidate(obj: Any, space: SearchSpace | str | None = None) -> tuple[Architecture, dict]:
+    """``(architecture, other fields)`` of one candidate. A dict with an ``arch`` or ``genotype``
+    field holds the architecture there and the caller's own fields beside it; ``arch`` is dropped
+    from the fields (the output's ``arch`` is the space's official string), every other field,
+    ``genotype`` included, is kept as given. Any other value is read by :func:`to_architecture`."""
+    sp = space if isinstance(space, SearchSpace) else get_space(space)
+    if isinstance(obj, dict):
+        found = [f for f in ARCH_FIELDS if f in obj]
+        if len(found) > 1:
+            raise InputError(f"The candidate has both {found[0]!r} and {found[1]!r} fields; give the architecture "
+                             f"in one of them.")
+        if found:
+            value = obj[found[0]]
+            if value is None:
+                raise InputError(f"The candidate's {found[0]!r} field is null; give the architecture there "
+                                 f"(a string such as Genotype(...) or the space's JSON form).")
+            return to_architecture(value, sp), {k: v for k, v in obj.items() if k != "arch"}
+        try:
+            return to_architecture(obj, sp), {}
+        except InputError as exc:
+            raise InputError(f"no 'arch' or 'genotype' field, and the object itself is not a {sp.name} "
+                             f"architecture; put the architecture under \"arch\" (or \"genotype\") and other fields "
+                             f"beside it ({exc})") from None
+    return to_architecture(obj, sp), {}
+
+
+@dataclass
+class CandidateLines:
+    """What :func:`read_candidate_lines` read: the valid architectures (official strings, in input
+    order), each one's other fields and 1-based line number, and one message per bad line
+    (``line N: <problem>; <fix>``)."""
+
+    archs: list[str]
+    extras: list[dict]
+    line_numbers: list[int]
+    errors: list[str]
+
+
+def read_candidate_lines(lines: Iterable[str], space: SearchSpace | str | None = None) -> CandidateLines:
+    """Read candidates, one per line, as ``zcnas prefilter`` does: a bare string form (a DARTS
+    ``Genotype(...)`` as the DARTS repository prints it, ``range(2, 6)`` concat included; NASLib's
+    compact tuples ``[[(0, 3), ...], [...]]``; an NB201 string), a JSON string, a JSON form of the
+    space (DARTS: ``{"normal": [...], "reduce": [...]}`` or NASLib's cells as lists), or a JSON
+    object with the architecture under ``arch`` or ``genotype`` and other fields beside it. Blank
+    lines and lines starting with ``#`` are skipped; a log line such as ``... genotype = Genotype(...)``
+    is read from its ``Genotype(``. A bad line is reported, not raised, and the others are kept."""
+    sp = space if isinstance(space, SearchSpace) else get_space(space)
+    out = CandidateLines([], [], [], [])
+    for i, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        obj: Any = text
+        if text[0] in "{[\"":
+            try:
+                obj = json.loads(text)
+            except (json.JSONDecodeError, RecursionError) as exc:
+                why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+                if text[0] == "[":  # not JSON: a Python literal such as NASLib's [[(0, 3), ...], [...]]
+                    obj = text
+                else:
+                    out.errors.append(f"line {i}: not valid JSON ({why}); expected a string form, a JSON string or "
+                                      f"an object {{\"arch\": ..., <your fields>}}")
+                    continue
+        try:
+            try:
+                arch, extra = split_candidate(obj, sp)
+            except InputError:
+                start = text.find("Genotype(")
+                if not isinstance(obj, str) or start <= 0:
+                    raise
+                arch, extra = to_architecture(text[start:], sp), {}  # e.g. "2019-... genotype = Genotype(...)"
+        except InputError as exc:
+            out.errors.append(f"line {i}: {exc}")
+            continue
+        out.archs.append(sp.format(arch))
+        out.extras.append(extra)
+        out.line_numbers.append(i)
+    return out
+
+
+def _json_value(v: Any) -> Any:
+    v = v.item() if hasattr(v, "item") else v
+    return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
 class Pick(NamedTuple):
@@ -53,13 +194,18 @@ class PrefilterResult(Sequence):
     """The top ``k`` candidates, best first. Iterating yields :class:`Pick` tuples;
     ``table`` has arch, rank, score and one column per proxy; ``note`` says when fewer than ``k``
     candidates were given; ``n_candidates`` is the number of distinct candidates ranked;
-    ``n_computed`` how many (arch, proxy) scores this call computed (the rest came from the cache)."""
+    ``n_computed`` how many (arch, proxy) scores this call computed (the rest came from the cache);
+    ``positions[i]`` is the index, in the candidates as given, of pick ``i`` (first occurrence), so
+    ``[candidates[j] for j in result.positions]`` are the caller's own objects, best first;
+    ``extras[i]`` are the other fields of pick ``i``'s candidate (a dict with ``arch``/``genotype``)."""
 
     table: pd.DataFrame
     proxies: list[str]
     n_candidates: int
     n_computed: int = 0
     note: str = ""
+    positions: list[int] = field(default_factory=list)
+    extras: list[dict] = field(default_factory=list)
     _picks: list[Pick] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -80,6 +226,21 @@ class PrefilterResult(Sequence):
     @property
     def archs(self) -> list[str]:
         return [p.arch for p in self._picks]
+
+    def records(self) -> list[dict]:
+        """One dict per pick, best first, as ``zcnas prefilter`` writes its JSON lines: the
+        candidate's own fields, then ``arch`` (the official string), ``rank``, ``score`` (None where
+        every proxy failed, with a ``reason``) and one value per proxy (None = failed)."""
+        extras = self.extras or [{} for _ in self._picks]
+        out = []
+        for pick, rank, extra in zip(self._picks, self.table["rank"], extras, strict=True):
+            rec = dict(extra)
+            rec.update({"arch": pick.arch, "rank": int(rank), "score": _json_value(pick.score)})
+            if rec["score"] is None:
+                rec["reason"] = "every proxy of the ranker failed on this architecture (see --store's reason column)"
+            rec.update({p: _json_value(v) for p, v in pick.proxies.items()})
+            out.append(rec)
+        return out
 
 
 class Prefilter:
@@ -173,7 +334,7 @@ class Prefilter:
         values = scores[list(cols)].to_numpy(dtype=float)
         canon = list(cols.values())
         for arch, row in zip(scores.index, values, strict=True):
-            entry = self._cache.setdefault(space.format(space.coerce(str(arch))), {})
+            entry = self._cache.setdefault(space.format(to_architecture(arch, space)), {})
             entry.update(zip(canon, row.tolist(), strict=True))
         return len(values)
 
@@ -183,12 +344,12 @@ class Prefilter:
         return len(self._cache)
 
     # ---- scoring ---------------------------------------------------------------------------------
-    def score(self, candidates: Iterable[Architecture | str]) -> pd.DataFrame:
+    def score(self, candidates: Iterable[Any]) -> pd.DataFrame:
         """Wide scores of ``candidates`` (distinct, in the order given): index arch, one column per
         proxy. Only (arch, proxy) pairs missing from the cache are computed."""
         names = self.names
         space = get_space(self.space)
-        strings = list(dict.fromkeys(space.format(space.coerce(a)) for a in candidates))
+        strings = list(dict.fromkeys(space.format(split_candidate(a, space)[0]) for a in candidates))
         if not strings:
             raise InputError("No candidates given to the pre-filter.")
         self._last_computed = 0
@@ -218,12 +379,12 @@ class Prefilter:
         finally:
             backend.close()
 
-    def __call__(self, candidates: Iterable[Architecture | str], k: int) -> PrefilterResult:
+    def __call__(self, candidates: Iterable[Any], k: int) -> PrefilterResult:
         """The top ``k`` of ``candidates``; all of them (best first, with a note) when fewer than
         ``k`` are given."""
         return self.select(candidates, k)
 
-    def select(self, candidates: Iterable[Architecture | str], k: int) -> PrefilterResult:
+    def select(self, candidates: Iterable[Any], k: int) -> PrefilterResult:
         """Same as calling the pre-filter. The criterion is that of
         :func:`zcnas.ranking.order_by` (one proxy in its direction, or the aggregate over the
         candidates, failed scores ranked last, ties broken by the architecture string)."""
@@ -231,7 +392,12 @@ class Prefilter:
 
 
         check_int("k", k, "Prefilter", minimum=1)
-        wide = self.score(candidates)
+        space = get_space(self.space)
+        first: dict[str, tuple[int, dict]] = {}
+        for j, c in enumerate(candidates):
+            arch, extra = split_candidate(c, space)
+            first.setdefault(space.format(arch), (j, extra))
+        wide = self.score(list(first))
         names = self.names
         if len(names) == 1 and self.aggregate in (None, "none"):
             score = wide[names[0]].to_numpy(dtype=float) * (1.0 if get_proxy(names[0]).higher_is_better else -1.0)
@@ -249,10 +415,12 @@ class Prefilter:
         if k > len(wide):
             note = f"k={k} but only {len(wide)} distinct candidates were given; returning all of them."
             log.info(note)
-        return PrefilterResult(table, list(names), len(wide), self._last_computed, note)
+        picked = [first[a] for a in table["arch"]]
+        return PrefilterResult(table, list(names), len(wide), self._last_computed, note,
+                               positions=[j for j, _ in picked], extras=[dict(e) for _, e in picked])
 
 
-def prefilter(candidates: Iterable[Architecture | str], k: int, *,
+def prefilter(candidates: Iterable[Any], k: int, *,
               proxies: Sequence[str] | str | None = None, aggregate: str | None = None,
               **options: Any) -> PrefilterResult:
     """One-shot pre-filter: the top ``k`` of ``candidates`` by zero-cost ``proxies`` (default: the
@@ -265,4 +433,5 @@ def prefilter(candidates: Iterable[Architecture | str], k: int, *,
     return Prefilter(proxies=proxies, aggregate=aggregate, **options)(candidates, k)
 
 
-__all__ = ["Pick", "Prefilter", "PrefilterResult", "prefilter"]
+__all__ = ["ARCH_FIELDS", "CandidateLines", "Pick", "Prefilter", "PrefilterResult", "prefilter",
+           "read_candidate_lines", "split_candidate", "to_architecture"]
