@@ -103,6 +103,18 @@ PROXY_SETS: dict[str, tuple[str, ...]] = {
     # 0.957 / 0.949 on all 15,625; 0.940 / 0.926 on held-out function classes (experiments/results/proxy_family)
     "zcnas_nb201": ("az_expressivity", "az_progressivity", "az_trainability", "flops", "jacob_cov", "meco",
                     "meco_opt", "synflow", "te_lr"),
+    # structural rankers (graph:<feature> proxies: no network, microseconds per architecture), chosen
+    # with mean_log_rank on half of the space (split seed 0) by experiments/structural_rankers.py;
+    # held-out Spearman in experiments/results/structural_rankers/summary.md
+    # NB101, CIFAR-10 validation accuracy after 108 epochs: 0.873 on the other half (published single proxies 0.2-0.45)
+    "zcnas_nb101_graph": ("graph:-minlen[c3+c1]", "graph:count_c3", "graph:-out_indeg[mp]", "graph:maxon[c3]",
+                          "graph:-maxon[mp]", "graph:-minlen[c3+c1+mp]", "graph:-maxlen[c1+mp]", "graph:outdeg_0",
+                          "graph:-minlen[c1]"),
+    # DARTS, NB301's surrogate-predicted CIFAR-10 accuracy of the 725 Suite-Zero genotypes: 0.823 on the other half
+    "zcnas_darts_graph": ("graph:-normal:maxon[max+avg]", "graph:normal:in_outdeg[skip+s3]",
+                          "graph:normal:paths[s3+s5]", "graph:normal:indeg_2[skip]",
+                          "graph:-normal:paths[max+avg+skip+s3+s5+d3+d5]", "graph:normal:indeg_2[skip+s5]",
+                          "graph:-normal:maxon[max]", "graph:-normal:eff_count_avg"),
 }
 
 

@@ -67,11 +67,19 @@ def check_structural(names: list[str], space: str) -> None:
                 raise UnknownNameError(f"{space} graph feature", feature, list(index))
 
 
+@lru_cache(maxsize=4096)
+def _features(space_name: str, arch: str):
+    """All graph features of one architecture (several graph proxies of one architecture share them)."""
+    space = get_space(space_name)
+    return graph_features(space.cell_graph(space.coerce(arch)))
+
+
 def _graph_value(space: Any, arch: Any, *, feature: str, sign: float) -> float:
     index = _feature_index(space.name)
     if feature not in index:
         raise UnknownNameError(f"{space.name} graph feature", feature, list(index))
-    return sign * float(graph_features(space.cell_graph(space.coerce(arch)))[index[feature]]) + 0.0
+    text = arch if isinstance(arch, str) else space.format(space.coerce(arch))
+    return sign * float(_features(space.name, text)[index[feature]]) + 0.0
 
 
 def _no_network(ctx: ProxyContext, **_: Any) -> float:
