@@ -48,7 +48,7 @@ SPACES = {
               "CIFAR-10 validation accuracy after 108 epochs (one run)"),
     "darts": ("nb301-suitezero-json", "nb301_c10_val_pred", None,
               "NB301's surrogate-predicted CIFAR-10 validation accuracy (a prediction, not a training)"),
-    "nb201": ("nats-csv", "c10_test_200ep__nats", None,
+    "nb201": ("nats-csv", "c10_test_200ep", None,
               "CIFAR-10 test accuracy after 200 epochs (NATS-Bench TSS, seed mean)"),
 }
 OUT = Path(__file__).resolve().parent / "results" / "structural_rankers"

@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("zcnas.metrics",),
     ("zcnas.surrogate",),
     ("zcnas.aggregate", "zcnas.constraints", "zcnas.bench", "zcnas.hardware", "zcnas.report", "zcnas.selection",
-     "zcnas.suite", "zcnas.transfer"),
+     "zcnas.suite", "zcnas.transfer", "zcnas.budget"),
     ("zcnas.ranking",),
     ("zcnas.cli", "zcnas.__main__"),
     ("zcnas",),  # the package's public facade

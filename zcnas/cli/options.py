@@ -55,6 +55,10 @@ def add_scoring_options(p: argparse.ArgumentParser, *, seed: bool = False) -> No
                    help="comma-separated proxies or named sets (@core, @az_nas, @zcnas_nb201); default: the "
                         "space's best measured ranker (`zcnas list spaces`; NB201: @zcnas_nb201, Spearman 0.957 "
                         "on all 15,625, 0.940 on held-out function classes)")
+    g.add_argument("--budget", type=float, default=None, metavar="SECONDS_PER_ARCH",
+                   help="instead of --proxies: the best measured ranker of the space costing at most this many "
+                        "seconds per architecture on a 2-core CPU, one thread (zcnas/budget_table.csv, "
+                        "experiments/cost_quality.py); says which it chose")
     g.add_argument("--aggregate", default=None,
                    help="how several proxies combine (default: the space's, mean_log_rank; `zcnas list aggregates`)")
     g.add_argument("--dataset", default="digits",
@@ -125,7 +129,27 @@ def config_from(args: argparse.Namespace) -> Any:
                          download=args.download)
 
 
+def budget_ranker_from(args: argparse.Namespace) -> Any:
+    """The ranker ``--budget`` chooses (None without --budget); announced once on stderr."""
+    budget = getattr(args, "budget", None)
+    if budget is None:
+        return None
+    if args.proxies is not None:
+        raise InputError("Give --proxies or --budget, not both: --budget chooses the proxies.")
+    chosen = getattr(args, "_budget_ranker", None)
+    if chosen is None:
+        from zcnas.budget import ranker_within
+
+        chosen = ranker_within(args.space, budget)
+        args._budget_ranker = chosen
+        logging.getLogger("zcnas").warning("--budget %g s/arch: %s", budget, chosen.describe())
+    return chosen
+
+
 def proxies_from(args: argparse.Namespace) -> str:
+    chosen = budget_ranker_from(args)
+    if chosen is not None:
+        return ",".join(chosen.proxies)
     return args.proxies if args.proxies is not None else get_space(args.space).default_proxies
 
 
@@ -139,6 +163,9 @@ def scorer_from(args: argparse.Namespace, *, progress: bool) -> Any:
 def aggregate_from(args: argparse.Namespace, n_proxies: int) -> str | None:
     if args.aggregate is not None:
         return args.aggregate
+    chosen = budget_ranker_from(args)
+    if chosen is not None and n_proxies > 1:
+        return chosen.aggregate or "mean_log_rank"
     if n_proxies <= 1:
         return None
     return get_space(args.space).default_aggregate or "mean_log_rank"

@@ -1,0 +1,234 @@
+"""Cost and quality of rankers per space: the table behind ``--budget SECONDS_PER_ARCH``.
+
+For each space with own scores and ground truth here (NB201: CIFAR-10 test accuracy after 200
+epochs, NATS-Bench seed mean; NB101: CIFAR-10 validation accuracy after 108 epochs, one run;
+DARTS: NB301's *surrogate-predicted* CIFAR-10 accuracy), this script
+
+1. reads zcnas's own scores (``benchmarks_data/<space>_zcnas_scores.h5``) and the graph features
+   of the same architectures (``graph:<feature>`` proxies);
+2. measures cost per architecture, one torch thread, this CPU: the median ``seconds`` the store
+   recorded per proxy (rows computed, not copied within a function class), with proxies that share
+   a pass grouped (the pass time is recorded on one member, so a ranker using any member of a
+   group is charged the whole group: grad_norm/snip/jacob_cov/naswot/plain/epe_nas share one
+   forward-backward; the three AZ-NAS components share one pass), plus the median time to build
+   a network of the space (measured here on ``--build-samples`` architectures) whenever a ranker
+   needs a network; structural proxies cost their measured time and build nothing;
+3. splits the architectures in halves by the space's canonical form (seed 0) and, for every
+   budget cap, chooses a ranker on the fit half (:func:`zcnas.selection.greedy_select`, mean of
+   log-ranks, over the proxies the cap affords and the 24 graph features of largest absolute
+   Spearman on the fit half, signed by it), then measures its Spearman on the held-out half;
+   singles and the named sets are measured the same way;
+4. keeps the Pareto front (no cheaper ranker is as good) and writes it to ``zcnas/budget_table.csv``,
+   the table ``--budget`` reads (:mod:`zcnas.budget`).
+
+Caveats, stated in the outputs: the store's seconds were recorded on a shared 2-core machine
+(upper bounds of a quiet machine's); NB101 and DARTS quality is measured on the scored sample's
+held-out half (n given); DARTS truth is a surrogate's prediction.
+
+Run:  ZCNAS_DATA=../shared/benchmarks nice python experiments/cost_quality.py
+Writes experiments/results/cost_quality/{<space>.csv, summary.md} and zcnas/budget_table.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from zcnas.aggregate import aggregate
+from zcnas.graph import graph_feature_names, graph_features
+from zcnas.metrics import spearman
+from zcnas.paths import benchmark_root
+from zcnas.proxies import PROXY_SETS, get_proxy, resolve_proxies
+from zcnas.records import RecordStore
+from zcnas.records.importers import run_importer
+from zcnas.selection import greedy_select, split_by_class
+from zcnas.spaces import get_space
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "experiments" / "results" / "cost_quality"
+TABLE = ROOT / "zcnas" / "budget_table.csv"
+#: space -> (importer, truth metric, dataset of the scores, what the truth is)
+SPACES = {
+    "nb201": ("nats-csv", "c10_test_200ep", "cifar10", "CIFAR-10 test accuracy, 200 epochs (NATS-Bench seed mean)"),
+    "nb101": ("nb101-csv", "nb101_c10_valid_108ep", "cifar10", "CIFAR-10 validation accuracy, 108 epochs (one run)"),
+    "darts": ("nb301-suitezero-json", "nb301_c10_val_pred", "cifar10",
+              "NB301's surrogate-predicted CIFAR-10 validation accuracy (a prediction)"),
+}
+PASS_GROUP = {"grad_norm", "snip", "jacob_cov", "naswot", "plain", "epe_nas"}
+AZ_GROUP = {"az_expressivity", "az_progressivity", "az_trainability"}
+CAPS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, math.inf)
+
+
+def own_scores(space: str, dataset: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Wide own scores (arch x proxy; data-free rows serve every dataset) and median seconds per proxy."""
+    with RecordStore(ROOT / "benchmarks_data" / f"{space}_zcnas_scores.h5", mode="r") as st:
+        long = st.frame("scores")
+    long = long[long["dataset"].isin([dataset, ""])]
+    ok = long[long["status"] == "ok"]
+    wide = ok.pivot_table(index="arch", columns="proxy", values="value", aggfunc="last")
+    computed = long[(long["seconds"] > 0) & ~long["reason"].astype(str).str.contains("copied")]
+    return wide, computed.groupby("proxy")["seconds"].median()
+
+
+def group_costs(secs: pd.Series) -> dict[str, float]:
+    """Cost of using a proxy: its group's total (shared passes) or its own median."""
+    out = {}
+    for p, s in secs.items():
+        grp = PASS_GROUP if p in PASS_GROUP else AZ_GROUP if p in AZ_GROUP else {p}
+        out[p] = float(sum(secs.get(q, 0.0) for q in grp))
+    return out
+
+
+def ranker_cost(proxies: list[str], secs: pd.Series, build_s: float, graph_s: float) -> float:
+    network = [p for p in proxies if not get_proxy(p).structural]
+    groups: dict[str, float] = {}
+    for p in network:
+        key = "pass" if p in PASS_GROUP else "az" if p in AZ_GROUP else p
+        grp = PASS_GROUP if key == "pass" else AZ_GROUP if key == "az" else {p}
+        groups[key] = float(sum(secs.get(q, 0.0) for q in grp))
+    return (build_s if network else 0.0) + sum(groups.values()) + (graph_s if len(network) < len(proxies) else 0.0)
+
+
+def measure_build(space_name: str, n: int) -> float:
+    from zcnas.spaces.seeding import build_seeded
+    import torch
+
+    torch.set_num_threads(1)
+    space = get_space(space_name)
+    times = []
+    for a in space.sample(n, seed=123):
+        t0 = time.perf_counter()
+        build_seeded(space_name, a, 10, 0)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def run_space(space_name: str, args) -> pd.DataFrame:
+    importer, metric, dataset, what = SPACES[space_name]
+    space = get_space(space_name)
+    st = RecordStore.memory()
+    run_importer(importer, st, data_root=args.data_root)
+    truth = st.truth_wide(metrics=[metric], space=space_name)[metric].dropna()
+    truth.index = [space.format(space.parse(a)) for a in truth.index]
+    wide, secs = own_scores(space_name, dataset)
+    wide = wide[[c for c in wide.columns if c in secs.index]]
+    archs = [a for a in wide.index if a in truth.index]
+    # the own proxies present on (almost) every scored architecture
+    cover = wide.loc[archs].notna().mean()
+    proxies = [p for p in wide.columns if cover[p] >= 0.9]
+    archs = [a for a in archs if wide.loc[a, proxies].notna().sum() > 0]
+    t0 = time.perf_counter()
+    graphs = [space.cell_graph(space.parse(a)) for a in archs]
+    F = pd.DataFrame(np.vstack([graph_features(g) for g in graphs]), index=archs,
+                     columns=list(graph_feature_names(graphs[0])))
+    graph_s = (time.perf_counter() - t0) / len(archs)
+    F = F.loc[:, F.std() > 0]
+    build_s = measure_build(space_name, args.build_samples)
+    y = truth.reindex(archs)
+    fit_m, test_m = split_by_class(archs, space_name, seed=0)
+    fit = [a for a, m in zip(archs, fit_m) if m]
+    test = [a for a, m in zip(archs, test_m) if m]
+    rho = {c: spearman(F.loc[fit, c].to_numpy(), y[fit].to_numpy()) for c in F.columns}
+    rho = {c: v for c, v in rho.items() if np.isfinite(v) and v != 0}
+    top = sorted(rho, key=lambda c: -abs(rho[c]))[:24]
+    signed = {("graph:" if rho[c] > 0 else "graph:-") + c: F[c] * (1.0 if rho[c] > 0 else -1.0) for c in top}
+    W = pd.concat([wide.loc[archs, proxies], pd.DataFrame(signed)], axis=1)
+    directions = {c: get_proxy(c).higher_is_better for c in W.columns}
+    print(f"{space_name}: {len(archs)} architectures with own scores and truth ({len(fit)} fit / {len(test)} "
+          f"held out), own proxies {proxies}, build {build_s:.3f} s, graph features {graph_s * 1e3:.2f} ms/arch",
+          flush=True)
+
+    def evaluate(name: str, chosen: list[str], how: str) -> dict:
+        agg = aggregate(W.loc[test], chosen, {c: directions[c] for c in chosen})
+        return {"space": space_name, "truth": what, "ranker": name, "proxies": ",".join(chosen),
+                "aggregate": "mean_log_rank" if len(chosen) > 1 else "", "how": how,
+                "seconds_per_arch": ranker_cost(chosen, secs, build_s, graph_s),
+                "spearman_heldout": spearman(agg.to_numpy(), y[test].to_numpy()), "n_heldout": len(test),
+                "n_fit": len(fit)}
+
+    rows = [evaluate(p, [p], "single proxy") for p in proxies]
+    for set_name, members in PROXY_SETS.items():
+        try:
+            members = resolve_proxies(members)
+        except Exception:  # noqa: BLE001
+            continue
+        if all(m in W.columns or get_proxy(m).structural for m in members):
+            missing = [m for m in members if m not in W.columns]
+            if missing and any(not get_proxy(m).structural for m in missing):
+                continue
+            for m in missing:
+                feat, sign = (m[7:], -1.0) if m.startswith("graph:-") else (m[6:], 1.0)
+                if feat not in F.columns:
+                    break
+                W[m] = F[feat] * sign
+                directions[m] = True
+            else:
+                rows.append(evaluate("@" + set_name, list(members), "named set"))
+    sub = list(np.random.default_rng(0).choice(fit, size=min(len(fit), args.fit_max), replace=False))
+    costs = group_costs(secs)
+    for cap in CAPS:
+        cands = [c for c in W.columns if (get_proxy(c).structural and graph_s <= cap)
+                 or (not get_proxy(c).structural and costs.get(c, math.inf) + build_s <= cap)]
+        if not cands:
+            continue
+        chosen = greedy_select(W.loc[sub], y[sub], cands, directions, max_size=args.max_size)
+        while len(chosen) > 1 and ranker_cost(chosen, secs, build_s, graph_s) > cap:
+            chosen.remove(max((c for c in chosen if not get_proxy(c).structural),
+                              key=lambda c: costs.get(c, 0.0), default=chosen[-1]))
+        label = "structural only" if cap == 0 else ("no cap" if cap == math.inf else f"<= {cap:g} s/arch")
+        rows.append(evaluate(f"budget {label}", chosen, f"greedy on the fit half, cap {label}"))
+    df = pd.DataFrame(rows).drop_duplicates("proxies")
+    df = df.sort_values(["seconds_per_arch", "spearman_heldout"], ascending=[True, False]).reset_index(drop=True)
+    best = -np.inf
+    pareto = []
+    for v in df["spearman_heldout"]:
+        pareto.append(bool(v > best + 1e-9))
+        best = max(best, v)
+    df["pareto"] = pareto
+    return df
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--spaces", default="nb201,nb101,darts")
+    ap.add_argument("--fit-max", type=int, default=3000)
+    ap.add_argument("--max-size", type=int, default=8)
+    ap.add_argument("--build-samples", type=int, default=10)
+    ap.add_argument("--data-root", default=str(benchmark_root()))
+    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--table", default=str(TABLE))
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    frames = []
+    lines = ["# Rankers by cost and held-out quality, per space", "",
+             "Produced by `experiments/cost_quality.py` (protocol and caveats in its docstring). Seconds per "
+             "architecture: this 2-core CPU, one torch thread, medians recorded while scoring on a shared machine "
+             "(upper bounds), network build included when a ranker needs a network. Spearman on the held-out half "
+             "(function classes not used to choose the ranker). `*` marks the Pareto front, which `--budget` uses.", ""]
+    for sp in args.spaces.split(","):
+        df = run_space(sp, args)
+        df.to_csv(out / f"{sp}.csv", index=False)
+        frames.append(df)
+        lines += [f"## {sp}: {SPACES[sp][3]}", "",
+                  f"{int(df['n_fit'].iloc[0])} fit / {int(df['n_heldout'].iloc[0])} held-out architectures.", "",
+                  "| | ranker | s/arch | Spearman (held-out) | proxies |", "|---|---|---|---|---|"]
+        for r in df.itertuples():
+            lines.append(f"| {'*' if r.pareto else ''} | {r.ranker} | {r.seconds_per_arch:.4f} | "
+                         f"{r.spearman_heldout:.3f} | {r.proxies} |")
+        lines.append("")
+    (out / "summary.md").write_text("\n".join(lines) + "\n")
+    table = pd.concat(frames)
+    table = table[table["pareto"]].drop(columns=["pareto"])
+    table.to_csv(args.table, index=False, float_format="%.6g")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,75 @@
+"""--budget: the best measured ranker within a cost per architecture."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from zcnas.budget import TABLE, budget_table, ranker_within
+from zcnas.errors import InputError
+from zcnas.proxies import check_structural, resolve_proxies
+
+ROWS = [  # a small Pareto front of NB101 rankers (made-up costs, for the selection logic)
+    {"space": "nb101", "truth": "t", "ranker": "budget structural only", "proxies": "graph:count_c3,graph:-depth",
+     "aggregate": "mean_log_rank", "how": "", "seconds_per_arch": 0.001, "spearman_heldout": 0.6,
+     "n_heldout": 100, "n_fit": 100},
+    {"space": "nb101", "truth": "t", "ranker": "synflow", "proxies": "synflow", "aggregate": "", "how": "",
+     "seconds_per_arch": 1.5, "spearman_heldout": 0.7, "n_heldout": 100, "n_fit": 100},
+    {"space": "nb101", "truth": "t", "ranker": "budget no cap", "proxies": "synflow,meco,graph:count_c3",
+     "aggregate": "mean_log_rank", "how": "", "seconds_per_arch": 6.0, "spearman_heldout": 0.8,
+     "n_heldout": 100, "n_fit": 100},
+]
+
+
+@pytest.fixture()
+def table(tmp_path):
+    path = tmp_path / "budget_table.csv"
+    pd.DataFrame(ROWS).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("budget, want", [(0.001, "budget structural only"), (1.0, "budget structural only"),
+                                          (1.5, "synflow"), (5.9, "synflow"), (100.0, "budget no cap")])
+def test_the_best_ranker_that_fits_is_chosen(table, budget, want):
+    r = ranker_within("nb101", budget, path=table)
+    assert r.ranker == want and r.seconds_per_arch <= budget
+    assert r.aggregate in (None, "mean_log_rank") and (r.aggregate is None) == (len(r.proxies) == 1)
+
+
+def test_a_budget_below_the_cheapest_names_the_cheapest_cost(table):
+    with pytest.raises(InputError, match=r"cheapest, budget structural only, costs 0.001 s/arch"):
+        ranker_within("nb101", 0.0001, path=table)
+
+
+def test_a_space_without_measurements_and_a_bad_budget_are_clear_errors(table):
+    with pytest.raises(InputError, match="No measured costs for space 'darts'.*give --proxies"):
+        ranker_within("darts", 1.0, path=table)
+    for bad in (-1.0, float("nan"), "1"):
+        with pytest.raises(InputError, match="seconds per architecture"):
+            ranker_within("nb101", bad, path=table)
+
+
+@pytest.mark.skipif(not TABLE.exists(), reason="experiments/cost_quality.py has not written the table")
+def test_the_packaged_table_is_a_pareto_front_of_valid_rankers():
+    df = budget_table()
+    assert set(df["space"]) >= {"nb201"}
+    for space, g in df.groupby("space"):
+        g = g.sort_values("seconds_per_arch")
+        assert g["spearman_heldout"].is_monotonic_increasing, space  # dearer only when better
+        for proxies in g["proxies"]:
+            names = resolve_proxies(proxies)
+            check_structural(names, space)
+
+
+@pytest.mark.skipif(not TABLE.exists() or budget_table("nb101").empty, reason="no NB101 rows measured")
+def test_cli_budget_ranks_with_the_chosen_ranker_and_says_which(capsys):
+    from zcnas.cli import main
+
+    cheapest = budget_table("nb101").iloc[0]
+    rc = main(["rank", "--space", "nb101", "--sample", "5", "--budget", str(cheapest["seconds_per_arch"]),
+               "--format", "csv", "--top", "0"])
+    out, err = capsys.readouterr()
+    assert rc == 0 and f"--budget {cheapest['seconds_per_arch']:g} s/arch: {cheapest['ranker']}" in err
+    assert len(out.strip().splitlines()) == 6  # header + 5 ranked architectures
+    assert main(["rank", "--space", "nb101", "--sample", "5", "--budget", "1", "--proxies", "synflow"]) == 1
+    assert "Give --proxies or --budget, not both" in capsys.readouterr().err

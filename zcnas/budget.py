@@ -1,0 +1,92 @@
+"""The best measured ranker within a time budget (``--budget SECONDS_PER_ARCH``).
+
+``zcnas/budget_table.csv`` holds, per space, the Pareto front of rankers by seconds per
+architecture against Spearman on held-out architectures, as measured by
+``experiments/cost_quality.py`` on a 2-core CPU with one torch thread (network build included
+whenever a ranker needs a network; structural ``graph:`` proxies build none). Its columns:
+``space, truth, ranker, proxies, aggregate, how, seconds_per_arch, spearman_heldout, n_heldout,
+n_fit``. :func:`ranker_within` returns the ranker of highest held-out Spearman whose cost fits.
+
+The seconds are this machine's; a faster machine affords more. The quality was measured against
+one truth per space (``truth`` column: NB201 CIFAR-10, NB101 108-epoch CIFAR-10, DARTS NB301's
+surrogate prediction); for another dataset of the space the same ranker is used and its quality
+there has not been measured by this table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from zcnas.errors import DataError, InputError
+from zcnas.spaces import get_space
+
+TABLE = Path(__file__).with_name("budget_table.csv")
+
+
+@dataclass(frozen=True)
+class BudgetRanker:
+    """One measured ranker: its proxies, aggregate, cost and held-out quality."""
+
+    space: str
+    ranker: str
+    proxies: tuple[str, ...]
+    aggregate: str | None
+    seconds_per_arch: float
+    spearman_heldout: float
+    n_heldout: int
+    truth: str
+
+    def describe(self) -> str:
+        return (f"{self.ranker}: {','.join(self.proxies)} ({self.aggregate or 'single proxy'}), "
+                f"{self.seconds_per_arch:.3g} s/arch measured, Spearman {self.spearman_heldout:.3f} on "
+                f"{self.n_heldout} held-out architectures ({self.truth})")
+
+
+@lru_cache(maxsize=None)
+def _read(path: str) -> pd.DataFrame:
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"No ranker cost table at {p}; make it with `python experiments/cost_quality.py`.")
+    return pd.read_csv(p)
+
+
+def budget_table(space: str | None = None, *, path: str | Path = TABLE) -> pd.DataFrame:
+    """The measured Pareto front (all spaces, or one space's rows, cheapest first)."""
+    df = _read(str(path))
+    if space is not None:
+        df = df[df["space"] == get_space(space).name]
+    return df.sort_values("seconds_per_arch").reset_index(drop=True)
+
+
+def ranker_within(space: str | None, seconds_per_arch: float, *, path: str | Path = TABLE) -> BudgetRanker:
+    """The measured ranker of ``space`` with the highest held-out Spearman costing at most
+    ``seconds_per_arch`` seconds per architecture on the reference CPU."""
+    if isinstance(seconds_per_arch, bool) or not isinstance(seconds_per_arch, int | float) \
+            or not math.isfinite(seconds_per_arch) or seconds_per_arch < 0:
+        raise InputError(f"The budget must be a number of seconds per architecture >= 0. "
+                         f"Got {seconds_per_arch!r} instead.")
+    name = get_space(space).name
+    rows = budget_table(name, path=path)
+    if rows.empty:
+        measured = sorted(set(_read(str(path))["space"]))
+        raise InputError(f"No measured costs for space {name!r} (measured: {', '.join(measured)}); give "
+                         f"--proxies instead of --budget, or measure it with experiments/cost_quality.py.")
+    fits = rows[rows["seconds_per_arch"] <= seconds_per_arch]
+    if fits.empty:
+        cheapest = rows.iloc[0]
+        raise InputError(f"No measured {name} ranker fits {seconds_per_arch:g} s/arch: the cheapest, "
+                         f"{cheapest['ranker']}, costs {cheapest['seconds_per_arch']:.3g} s/arch. Raise --budget "
+                         f"to at least that.")
+    best = fits.loc[fits["spearman_heldout"].idxmax()]
+    agg = best["aggregate"] if isinstance(best["aggregate"], str) and best["aggregate"] else None
+    return BudgetRanker(name, str(best["ranker"]), tuple(str(best["proxies"]).split(",")), agg,
+                        float(best["seconds_per_arch"]), float(best["spearman_heldout"]), int(best["n_heldout"]),
+                        str(best["truth"]))
+
+
+__all__ = ["BudgetRanker", "budget_table", "ranker_within"]
