@@ -402,7 +402,7 @@ def report(out: Path, notes: Sequence[str] = ()) -> str:
     if not raws:
         raise FileNotFoundError(f"no raw_*.csv in {out}")
     raw = pd.concat([pd.read_csv(p, keep_default_na=False, na_values=[""]) for p in raws], ignore_index=True)
-    raw["task"] = raw["task"].fillna("").astype(str)
+    raw["task"] = raw["task"].astype(object).where(raw["task"].notna(), "").astype(str)
     summary = summarise(raw)
     summary.to_csv(out / "summary.csv", index=False)
     notes_path = out / "notes.txt"
