@@ -18,7 +18,7 @@ from zcnas._version import __version__
 from zcnas.errors import ZcnasError
 
 #: subcommand modules, in the order ``zcnas --help`` lists them
-COMMANDS = ("list", "rank", "bench", "importer", "surrogate", "search", "prefilter", "store", "latency")
+COMMANDS = ("list", "rank", "bench", "suite", "importer", "surrogate", "search", "prefilter", "store", "latency")
 
 log = logging.getLogger("zcnas")
 
