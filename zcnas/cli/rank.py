@@ -26,6 +26,16 @@ def add_parser(sub) -> None:
     add_scoring_options(p)
     p.add_argument("--store", default=None, help="HDF5 record store to save to and resume from")
     p.add_argument("--top", type=_nonneg_int, default=10, metavar="K", help="rows to print (0 = all)")
+    lab = p.add_argument_group("few labelled architectures of the target task (see docs/suite.md)")
+    lab.add_argument("--labelled", default=None, metavar="FILE",
+                     help="CSV with an 'arch' column and an 'accuracy' column: a few architectures of the target task "
+                          "with their measured accuracy; they choose how the candidates are ranked (proxies, signs "
+                          "and graph features, or a surrogate; zcnas.transfer.AUTO_RULE)")
+    lab.add_argument("--labelled-column", default=None, metavar="NAME",
+                     help="accuracy column of --labelled (default: accuracy, acc, val_acc, test_acc, ...)")
+    lab.add_argument("--labelled-method", default="auto",
+                     help="how the labelled architectures choose the ranker: auto (the measured rule), declared, "
+                          "best_single, top3, greedy, greedy_graf, surrogate, cv")
     h = p.add_argument_group("hardware budgets and Pareto fronts (see zcnas.constraints)")
     h.add_argument("--max", action="append", default=[], metavar="COST=VALUE",
                    help="keep candidates with COST <= VALUE, e.g. latency:pixel3=5ms, params=0.5M, flops=100M, "
@@ -50,12 +60,15 @@ def run(args) -> int:
     budgets = parse_budgets(args.max, "max") + parse_budgets(args.min, "min")  # bad text fails before scoring
     cands = candidates_from(args)
     scorer = scorer_from(args, progress=args.show_progress)
+    selector = selector_from(args, len(scorer.proxies))
+    if args.labelled:
+        selector = _labelled_selector(args, scorer)
     constraints = Constraints(budgets=tuple(budgets), pareto=args.pareto, costs=args.costs,
                               cost_dataset=args.cost_dataset, data_root=args.data_root)
-    log.info("ranking with %s (%s)", ",".join(scorer.proxies), selector_from(args, len(scorer.proxies)).method or
-             "single proxy")
-    result = rank(cands, scorer, selector=selector_from(args, len(scorer.proxies)), constraints=constraints,
-                  store=args.store)
+    log.info("ranking with %s (%s)", ",".join(scorer.proxies), getattr(selector, "method", None) or "single proxy")
+    result = rank(cands, scorer, selector=selector, constraints=constraints, store=args.store)
+    if args.labelled:
+        log.info("labelled ranker: %s", selector.ranker_.describe())
     failed = result.scores[result.scores["status"] != "ok"]
     if len(failed):
         log.warning("%d of %d proxy scores failed (see the store's reason column); those rank last.",
@@ -72,3 +85,22 @@ def run(args) -> int:
     if args.store:
         log.info("saved to %s (run %s)", args.store, result.run_key)
     return 0
+
+
+def _labelled_selector(args, scorer):
+    """A LabelledSelector fitted on --labelled (their proxy scores computed with the same scorer)."""
+    from zcnas.ranking.labelled import LabelledSelector, read_labelled
+    from zcnas.spaces import get_space
+
+    space = get_space(args.space).name
+    labelled = read_labelled(args.labelled, space, column=args.labelled_column)
+    log.info("scoring the %d labelled architectures of %s", len(labelled), args.labelled)
+    if args.store:
+        from zcnas.records import RecordStore
+
+        with RecordStore(args.store, mode="a") as st:
+            lab_scores = scorer.score(list(labelled.index), st)
+    else:
+        lab_scores = scorer.score(list(labelled.index))
+    return LabelledSelector(labelled, space=space, labelled_scores=lab_scores, method=args.labelled_method,
+                            random_state=args.seed)
