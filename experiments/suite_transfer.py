@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repetitions", type=int, default=20)
     p.add_argument("--max-archs", type=int, default=1000, help="evaluation pool per pair (seeded sample)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--methods", default="declared,best_single,top3,greedy,surrogate",
+                   help="few-shot methods (zcnas.transfer.FEWSHOT_METHODS)")
+    p.add_argument("--no-transfer", action="store_true",
+                   help="only the few-shot study of these pairs (to run pair groups in parallel; a last run over "
+                        "all pairs reuses their caches and adds the transfer matrix and leave-one-space-out)")
     p.add_argument("--force", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
@@ -50,10 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     datas = [load_pair(pair) for pair in suite_pairs(args.pairs)]
     log.info("loaded %d pairs in %.0f s", len(datas), time.perf_counter() - t0)
-    loso, priors = leave_one_space_out(datas, max_archs=args.max_archs, seed=args.seed)
-    loso.to_csv(out / "loso.csv", index=False)
-    tm = transfer_matrix(datas, max_archs=args.max_archs, seed=args.seed)
-    tm.to_csv(out / "transfer_matrix.csv", index=False)
+    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     parts = []
     for d in datas:
         f = out / "pairs" / f"{d.pair.space}__{d.pair.task}.csv"
@@ -63,10 +65,16 @@ def main(argv: list[str] | None = None) -> int:
             continue
         t = time.perf_counter()
         st = few_shot_study([d], ns=ns, repetitions=args.repetitions, seed=args.seed, max_archs=args.max_archs,
-                            priors=priors)
+                            methods=methods)
         st.to_csv(f, index=False)
         parts.append(st)
         log.info("%s: %d rows in %.0f s", d.pair.key, len(st), time.perf_counter() - t)
+    if args.no_transfer:
+        return 0
+    loso, _ = leave_one_space_out(datas, max_archs=args.max_archs, seed=args.seed)
+    loso.to_csv(out / "loso.csv", index=False)
+    tm = transfer_matrix(datas, max_archs=args.max_archs, seed=args.seed)
+    tm.to_csv(out / "transfer_matrix.csv", index=False)
     study = pd.concat(parts, ignore_index=True)
     study.to_csv(out / "study.csv", index=False)
     summ = few_shot_summary(study)
@@ -115,7 +123,8 @@ def _markdown(best, n20, loso, tm, args, seconds) -> str:
              f"Pairs where the rule method does not beat the best published proxy: "
              f"{', '.join(fails['space'] + '/' + fails['task']) or 'none'}; pairs without published proxies: "
              f"{', '.join(nopub['space'] + '/' + nopub['task']) or 'none'}.", "",
-             "## Leave one space out (n = 0)", "", frame_to_markdown(loso), ""]
+             "## Leave one space out (n = 0: a signed proxy ranker chosen on the other benchmarks' pairs, "
+             "among the proxies the held-out pair has; Spearman on its whole pool)", "", frame_to_markdown(loso), ""]
     if len(tm):
         piv = tm.pivot_table(index="source", columns="target", values="spearman")
         lines += ["## Transfer matrix (ranker chosen on the row's pair, Spearman on the column's)", "",

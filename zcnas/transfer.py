@@ -537,7 +537,7 @@ def _choose_on(views: Sequence[pd.DataFrame], truths: Sequence[pd.Series], *, ma
     """A signed proxy ranker that maximises the mean Spearman of its mean log-rank over pairs (one
     pair or several): signs from the mean Spearman of each proxy, then forward selection."""
     names = sorted(set().union(*[set(v.columns) for v in views]))
-    if not names:
+    if not names or not any(len(v.columns) for v in views):
         raise DataError("No proxy shared by the training pairs; nothing to transfer.")
     rho = {p: np.nanmean([_spearman(v[p].to_numpy(float), t.to_numpy(float)) if p in v.columns else np.nan
                           for v, t in zip(views, truths, strict=True)]) for p in names}
@@ -604,8 +604,9 @@ def transfer_matrix(datas: Sequence[Any], *, max_archs: int | None = 3000, seed:
 
 def leave_one_space_out(datas: Sequence[Any], *, max_archs: int | None = 3000,
                         seed: int = 0) -> tuple[pd.DataFrame, dict[str, SignedRanker]]:
-    """For every space: choose a signed proxy ranker on the pairs of all other spaces (maximising
-    their mean Spearman), evaluate it on each pair of the held-out space. Returns the table
+    """For every pair of every space: choose a signed proxy ranker on the pairs of all other benchmarks
+    (maximising their mean Spearman; candidates: the proxies the held-out pair has), evaluate it on
+    the held-out pair. Returns the table
     (``held_out_space, space, task, spearman, ranker``) and the ranker per held-out pair key (the
     n = 0 prior of :func:`few_shot_study`)."""
     views = _views(datas, max_archs, seed)
@@ -617,11 +618,17 @@ def leave_one_space_out(datas: Sequence[Any], *, max_archs: int | None = 3000,
         train = [k for k in views if family[k] != fam]
         if not train:
             continue
-        try:
-            r = _choose_on([views[k][0] for k in train], [views[k][1] for k in train])
-        except DataError:
-            continue
         for k in [k for k in views if space_of[k] == held]:
+            # candidates: the proxies the held-out pair has (known without its labels)
+            have = list(views[k][0].columns)
+            try:
+                r = _choose_on([views[j][0][[c for c in have if c in views[j][0].columns]] for j in train],
+                               [views[j][1] for j in train])
+            except DataError:
+                rows.append({"held_out_space": held, "space": held, "task": k.split("/", 1)[1],
+                             "spearman": np.nan, "ranker": "no proxy shared with the training pairs",
+                             "trained_on": len(train)})
+                continue
             rho, used = _apply(r, *views[k])
             rows.append({"held_out_space": held, "space": held, "task": k.split("/", 1)[1], "spearman": rho,
                          "ranker": used, "trained_on": len(train)})
