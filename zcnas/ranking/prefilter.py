@@ -344,12 +344,20 @@ class Prefilter:
         return len(self._cache)
 
     # ---- scoring ---------------------------------------------------------------------------------
+    def _key(self, candidate: Any, space: SearchSpace) -> tuple[str, dict]:
+        """(official string, other fields) of a candidate. An official string already in the cache
+        is its own key (no parsing: a search loop proposes the same strings again and again)."""
+        if isinstance(candidate, str) and candidate in self._cache:
+            return candidate, {}
+        arch, extra = split_candidate(candidate, space)
+        return space.format(arch), extra
+
     def score(self, candidates: Iterable[Any]) -> pd.DataFrame:
         """Wide scores of ``candidates`` (distinct, in the order given): index arch, one column per
         proxy. Only (arch, proxy) pairs missing from the cache are computed."""
         names = self.names
         space = get_space(self.space)
-        strings = list(dict.fromkeys(space.format(split_candidate(a, space)[0]) for a in candidates))
+        strings = list(dict.fromkeys(self._key(a, space)[0] for a in candidates))
         if not strings:
             raise InputError("No candidates given to the pre-filter.")
         self._last_computed = 0
@@ -395,8 +403,8 @@ class Prefilter:
         space = get_space(self.space)
         first: dict[str, tuple[int, dict]] = {}
         for j, c in enumerate(candidates):
-            arch, extra = split_candidate(c, space)
-            first.setdefault(space.format(arch), (j, extra))
+            key, extra = self._key(c, space)
+            first.setdefault(key, (j, extra))
         wide = self.score(list(first))
         names = self.names
         if len(names) == 1 and self.aggregate in (None, "none"):
