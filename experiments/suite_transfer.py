@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-transfer", action="store_true",
                    help="only the few-shot study of these pairs (to run pair groups in parallel; a last run over "
                         "all pairs reuses their caches and adds the transfer matrix and leave-one-space-out)")
+    p.add_argument("--cached-only", action="store_true",
+                   help="summarise the pairs whose study is cached, skip (and name) the others")
     p.add_argument("--force", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
@@ -56,9 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     datas = [load_pair(pair) for pair in suite_pairs(args.pairs)]
     log.info("loaded %d pairs in %.0f s", len(datas), time.perf_counter() - t0)
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
-    parts = []
+    parts, skipped = [], []
     for d in datas:
         f = out / "pairs" / f"{d.pair.space}__{d.pair.task}.csv"
+        if args.cached_only and not f.exists():
+            skipped.append(d.pair.key)
+            continue
         if f.exists() and not args.force:
             parts.append(pd.read_csv(f))
             log.info("%s: cached", d.pair.key)
@@ -83,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     best.to_csv(out / "best_per_n.csv", index=False)
     n20 = _at_n(summ, 20)
     n20.to_csv(out / "n20.csv", index=False)
-    (out / "summary.md").write_text(_markdown(best, n20, loso, tm, args, time.perf_counter() - t0))
+    text = _markdown(best, n20, loso, tm, args, time.perf_counter() - t0)
+    if skipped:
+        text += f"\nPairs whose few-shot study was not run (not in the tables): {', '.join(skipped)}.\n"
+    (out / "summary.md").write_text(text)
     print(frame_to_markdown(best))
     print(frame_to_markdown(n20))
     return 0
