@@ -29,3 +29,9 @@ def benchmark_file(relative: str, path: str | os.PathLike | None = None) -> Path
         raise DataError(f"Benchmark file {relative!r} not found under {str(benchmark_root(path))!r}; "
                         f"is {ENV_VAR} pointing at the benchmarks folder?")
     return f
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/zcnas`` (default ``~/.cache/zcnas``): indexes and tables zcnas derives once."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "zcnas"

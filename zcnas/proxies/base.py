@@ -45,6 +45,9 @@ class ProxySpec:
     #: architecture alone (no network is built, no data read); ``fn`` then refuses a bare network
     arch_fn: Callable[..., float] | None = None
     arch_options: dict[str, Any] = field(default_factory=dict)
+    #: "params" or "flops": a scorer that knows the architecture may take the count from the
+    #: space's analytic table (:mod:`zcnas.spaces.analytic`, checked exact) instead of the network
+    analytic: str | None = None
 
     @property
     def structural(self) -> bool:
@@ -64,7 +67,8 @@ PROXIES: Registry[ProxySpec] = Registry("proxy")
 
 def proxy(name: str, *, higher_is_better: bool = True, needs_data: bool = True,
           needs_labels: bool = False, aliases: Sequence[str] = (), reference: str = "",
-          n_batches: int = 1, uses: Sequence[str] = (), per_function: bool = True, **options: Any):
+          n_batches: int = 1, uses: Sequence[str] = (), per_function: bool = True, analytic: str | None = None,
+          **options: Any):
     """Register ``fn`` as proxy ``name``. Stack the decorator to register variants.
 
     ``uses`` names the shared passes of :class:`ProxyContext` the proxy reads, e.g.
@@ -76,7 +80,7 @@ def proxy(name: str, *, higher_is_better: bool = True, needs_data: bool = True,
             raise InputError(f"Proxy {name!r} uses unknown shared passes {sorted(unknown)}; "
                              f"known: {ProxyContext.PASSES}.")
         spec = ProxySpec(name, fn, higher_is_better, needs_data, needs_labels, dict(options),
-                         tuple(aliases), reference, n_batches, tuple(uses), per_function)
+                         tuple(aliases), reference, n_batches, tuple(uses), per_function, analytic=analytic)
         PROXIES.add(name, spec, tuple(aliases))
         return fn
 

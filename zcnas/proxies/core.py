@@ -96,13 +96,14 @@ def naswot(ctx: ProxyContext) -> float:
     return float(logdet)
 
 
-@proxy("params", needs_data=False, per_function=False, reference="parameter count (in millions)")
+@proxy("params", needs_data=False, per_function=False, analytic="params", reference="parameter count (in millions)")
 def params(ctx: ProxyContext) -> float:
     """Number of trainable parameters, in millions."""
     return sum(p.numel() for p in ctx.model.parameters() if p.requires_grad) / 1e6
 
 
-@proxy("flops", needs_data=False, per_function=False, reference="torch.utils.flop_counter.FlopCounterMode")
+@proxy("flops", needs_data=False, per_function=False, analytic="flops",
+       reference="torch.utils.flop_counter.FlopCounterMode")
 def flops(ctx: ProxyContext) -> float:
     """FLOPs of one forward pass for one image, in millions, counted by PyTorch's FlopCounterMode
     (a multiply-add counts as 2 FLOPs, so this is twice NB201's MAC-based "flops")."""

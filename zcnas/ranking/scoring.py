@@ -17,7 +17,7 @@ from zcnas._version import __version__
 from zcnas.arch import Architecture
 from zcnas.data import announce_builtin, get_batch
 from zcnas.errors import InputError, check_int
-from zcnas.proxies import check_structural, get_proxy, resolve_proxies, run_arch_proxy, score_model
+from zcnas.proxies import ProxyResult, check_structural, get_proxy, resolve_proxies, run_arch_proxy, score_model
 from zcnas.proxies.base import _memory_format
 from zcnas.ranking.backends import Backend, make_backend
 from zcnas.spaces import get_space
@@ -132,7 +132,8 @@ def _score_task(item: tuple[str, list[str]], payload: tuple) -> dict:
     config, batch, share, raise_errors = payload
     structural = [n for n in compute if get_proxy(n).structural]
     on_network = [n for n in compute if n not in structural]
-    results = {}
+    results = _analytic(config, rep, [n for n in on_network if get_proxy(n).analytic])
+    on_network = [n for n in on_network if n not in results]
     if on_network:  # structural proxies alone never build a network
         device = torch.device(config.device)
         shape = config.resolved_input_shape()
@@ -144,6 +145,29 @@ def _score_task(item: tuple[str, list[str]], payload: tuple) -> dict:
     for n in structural:
         results[n] = run_arch_proxy(get_proxy(n), space, rep, raise_errors=raise_errors)
     return {n: results[n] for n in compute}
+
+
+def _analytic(config: ScoringConfig, rep: str, names: list[str]) -> dict:
+    """params/flops from the space's analytic table (exact, no network), when it has one."""
+    if not names:
+        return {}
+    import time
+
+    from zcnas.spaces.analytic import cost_table
+
+    kwargs = {"input_shape": config.resolved_input_shape(), **config.build_options}
+    if config.num_classes is not None:
+        kwargs["num_classes"] = config.num_classes
+    table = cost_table(config.space, kwargs)  # fitted once per configuration (cached), not timed
+    if table is None or not table.additive:
+        return {}
+    t0 = time.perf_counter()
+    counts = table.counts(rep)
+    if counts is None:
+        return {}
+    seconds = (time.perf_counter() - t0) / len(names)
+    value = {"params": counts[0] / 1e6, "flops": counts[1] / 1e6}
+    return {n: ProxyResult(n, value[get_proxy(n).analytic], seconds) for n in names}
 
 
 def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[str],

@@ -209,6 +209,15 @@ class SearchSpace(ABC):
         when images are loaded)."""
         return self.input_shapes.get(dataset or self.default_dataset, self.default_input_shape)
 
+    def cost_terms(self, arch: Architecture) -> dict[Any, int] | None:
+        """The network's parameter and FLOP counts as a sum over these terms, if they are one.
+
+        Keys are hashable (e.g. ``(edge, op)``), values how often the term occurs; the counts are
+        then ``base + sum(count * unit[key])``, with ``base`` and ``unit`` fitted once from a few
+        networks and checked exactly on others (:mod:`zcnas.spaces.analytic`). ``None`` (the
+        default): the counts are not additive and come from the built network."""
+        return None
+
     @abstractmethod
     def build(self, arch: Architecture, *, num_classes: int = 10,
               input_shape: tuple[int, ...] = (3, 32, 32), **options: Any) -> nn.Module:

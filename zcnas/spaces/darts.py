@@ -443,6 +443,16 @@ class DartsSpace(SearchSpace):
         raise UnknownNameError("DARTS encoding", kind, self.encodings)
 
     # ---- networks --------------------------------------------------------------------------------
+    def cost_terms(self, arch: Architecture | str) -> dict[tuple[str, int, int, str], int]:
+        """Each of a cell's eight (op, input) pairs runs once per cell of its type; its cost depends on
+        the cell type, the node, the input (stride 2 from a reduction cell's inputs) and the op."""
+        terms: dict[tuple[str, int, int, str], int] = {}
+        for cell, pairs in zip(CELLS, self.coerce(arch).spec):
+            for i, (op, inp) in enumerate(pairs):
+                key = (cell, 2 + i // 2, int(inp), op)
+                terms[key] = terms.get(key, 0) + 1
+        return terms
+
     def build(self, arch: Architecture | str, *, num_classes: int = 10, input_shape: tuple[int, ...] = (3, 32, 32),
               channels: int = 32, layers: int = 8, construction: str = "naslib", auxiliary: bool = False,
               drop_path_prob: float = 0.0):

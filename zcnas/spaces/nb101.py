@@ -47,6 +47,7 @@ import numpy as np
 from zcnas.arch import Architecture
 from zcnas.errors import DataError, InputError, UnknownNameError, check_int
 from zcnas.graph import CellGraph, path_encoding
+from zcnas.paths import cache_dir
 from zcnas.spaces import register_space
 from zcnas.spaces.base import EnumerableSpace, TrainingRecipe, dumps, echo
 from zcnas.spaces.nb101_defs import CELLS_PER_STACK, NUM_STACKS, STEM_CHANNELS, stack_plan, vertex_channels
@@ -267,10 +268,6 @@ def _encode_mask(matrix: Sequence[Sequence[int]]) -> int:
     return sum(1 << i for i, (x, y) in enumerate(_bit_pairs(len(matrix))) if matrix[x][y])
 
 
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/zcnas`` (default ``~/.cache/zcnas``): where the NB101 index is cached."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "zcnas"
 
 
 def _save_npz(path: Path, **arrays: np.ndarray) -> None:

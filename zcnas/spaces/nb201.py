@@ -212,6 +212,10 @@ class NB201Space(EnumerableSpace):
         raise UnknownNameError("NB201 encoding", kind, self.encodings)
 
     # ---- networks --------------------------------------------------------------------------------
+    def cost_terms(self, arch: Architecture | str) -> dict[tuple[int, str], int]:
+        """Every cell runs each non-``none`` edge's operation once: the counts add up per (edge, op)."""
+        return {(e, op): 1 for e, op in enumerate(self._ops(arch)) if op != "none"}
+
     def build(self, arch: Architecture | str, *, num_classes: int = 10,
               input_shape: tuple[int, ...] = (3, 32, 32), channels: int = 16, cells_per_stage: int = 5):
         """The standard NB201 network for ``arch``: stem, 3 stages of ``cells_per_stage`` cells

@@ -226,6 +226,10 @@ class TNB101MicroSpace(_TNB101Space):
                                  f"expected one of {OPS}.")
         return ops
 
+    def cost_terms(self, arch: Architecture | str) -> dict[tuple[int, str], int]:
+        """Every cell of the skeleton runs each edge's operation once: the counts add up per (edge, op)."""
+        return {(e, op): 1 for e, op in enumerate(self._ops(arch)) if op != "none"}
+
     def digits(self, arch: Architecture | str) -> tuple[int, ...]:
         """TNB101's edge digits (= NASLib's op indices)."""
         return tuple(OPS.index(op) for op in self._ops(arch))
