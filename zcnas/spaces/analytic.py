@@ -10,7 +10,8 @@ no arithmetic): least squares over enough random architectures to see every term
 is not additive and is never used (the proxies then count on the built network, as before).
 
 Tables are cached in memory and under :func:`zcnas.paths.cache_dir` (``costs_v1_*.json``), so the
-fit (seconds to a few minutes, once) is not repeated by later runs or by worker processes. A
+fit (seconds to a few minutes, once) is not repeated by later runs or by worker processes; the
+benchmarks' own configurations ship fitted in ``zcnas/spaces/cost_tables/``. A
 lookup then costs microseconds instead of building a network (NB101, where channel counts depend
 on the whole graph, and TNB101 macro have no ``cost_terms``).
 """
@@ -24,6 +25,7 @@ import os
 import tempfile
 from collections.abc import Hashable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,9 @@ log = logging.getLogger("zcnas")
 TABLE_VERSION = 1
 #: fresh architectures every fitted table must reproduce exactly
 CHECK_ARCHS = 8
+#: tables of the benchmarks' own configurations, fitted and checked by experiments/analytic_costs.py
+#: and shipped with zcnas (no fit on first use)
+PACKAGED = Path(__file__).with_name("cost_tables")
 
 
 @dataclass(frozen=True)
@@ -106,8 +111,9 @@ def cost_table(space_name: str, build_kwargs: dict[str, Any], *, seed: int = 0) 
     (probe,) = space.sample(1, seed=seed)
     if space.cost_terms(probe) is None:
         return None
-    path = cache_dir() / f"costs_v{TABLE_VERSION}_{space.name}_{key}.json"
-    table = _load(path)
+    name = f"costs_v{TABLE_VERSION}_{space.name}_{key}.json"
+    path = cache_dir() / name
+    table = _load(PACKAGED / name) or _load(path)
     if table is None:
         try:
             table = _fit(space.name, key, build_kwargs, seed)
