@@ -74,26 +74,43 @@ class SpaceSetup:
     n_test: int
     configs: tuple[str, ...]
     truth_doc: str
+    notes: tuple[str, ...] = ()
 
 
 SETUPS = {
     "nb101": SpaceSetup("nb101", "nb101-csv", (10, 20, 50, 100, 300, 1000), 1000,
                         ("onehot", "path", "graf", "onehot_graf", "graf_cost"),
                         "NB101 CIFAR-10 validation accuracy after 108 epochs (%, one training run; "
-                        "nb101_c10_valid_108ep of the 30,001-architecture nasbench-vis table)"),
+                        "nb101_c10_valid_108ep of the 30,001-architecture nasbench-vis table)",
+                        ("nb101: the 30,001 architectures are distinct NB101 hash classes, so no test cell has an "
+                         "isomorphic twin in a training set. Single training runs: the noise floor of the truth "
+                         "is about 0.2-0.5 points. graf_cost adds NB101's own parameter count (no FLOPs column).",)),
     "darts": SpaceSetup("darts", "nb301-suitezero-json", (10, 20, 50, 100, 200, 500), 225,
                         ("onehot", "path", "graf", "onehot_graf", "graf_cost", "pub", "graf_pub",
                          "onehot_graf_pub"),
                         "NB301's SURROGATE-PREDICTED CIFAR-10 validation accuracy (%; a model's prediction, "
-                        "not a training run) of NAS-Bench-Suite-Zero's 725 genotypes"),
+                        "not a training run) of NAS-Bench-Suite-Zero's 725 genotypes",
+                        ("darts: every figure is against NB301's SURROGATE prediction, not real training. With 725 "
+                         "genotypes in all, the test set is the 225 left after the largest training size (500), "
+                         "drawn per seed; training sets are nested. 'published proxies' are NAS-Bench-Suite-Zero's "
+                         "12 (params and flops among them); graf_cost adds only their params and flops.",)),
     "tnb101_micro": SpaceSetup("tnb101", "tnb101-tables", (10, 20, 50, 100), 1000,
                                ("onehot", "path", "graf", "onehot_graf", "pub", "graf_pub", "onehot_graf_pub"),
                                "TransNAS-Bench-101 micro, the task's validation metric (NASLib's query of the "
-                               "official table; real training)"),
+                               "official table; real training)",
+                               ("tnb101_micro: the split is by cell string, as NAS-Bench-Suite-Zero's; 4,096 cells "
+                                "form 1,730 function classes (identical rows for e.g. all-zero cells), so a test "
+                                "cell can have an isomorphic twin in the training set. Published proxies per task: "
+                                "zen/epe_nas/synflow/fisher where NAS-Bench-Suite-Zero published them (-1e8 and "
+                                "empty = missing, left to XGBoost). The 'mean of 7 tasks' rows average the seven "
+                                "tasks per seed first (every task of a seed shares the split). graf_cost on TNB101 "
+                                "adds zcnas's own params (class_scene network), so it runs only on the own pool.",)),
     "tnb101_macro": SpaceSetup("tnb101", "tnb101-macro-tables", (10, 20, 50, 100), 1000,
                                ("onehot", "graf", "onehot_graf", "pub", "graf_pub", "onehot_graf_pub"),
                                "TransNAS-Bench-101 macro, the task's validation metric (NASLib's query of the "
-                               "official table; real training)"),
+                               "official table; real training)",
+                               ("tnb101_macro: every skeleton is its own function class. The macro space has no "
+                                "path encoding.",)),
 }
 CONFIG_LABEL = {
     "onehot": "one-hot", "path": "path encoding", "graf": "GRAF", "onehot_graf": "one-hot + GRAF",
@@ -159,8 +176,10 @@ def _own_scores(space: str, family: str, task: str, score_dir: Path) -> pd.DataF
     return wide.add_prefix("zcnas_")
 
 
-def load_space(space: str, task: str, root: Path, score_dir: Path, pool: str = "all") -> SweepData:
-    """Ground truth, published proxies, costs and own scores of ``space`` (``task`` for TNB101)."""
+def load_space(space: str, task: str, root: Path, score_dir: Path, pool: str = "all",
+               own_proxies: Sequence[str] | None = None) -> SweepData:
+    """Ground truth, published proxies, costs and own scores of ``space`` (``task`` for TNB101);
+    ``own_proxies`` keeps only those of zcnas's own proxies (default: all in the store)."""
     from zcnas.records.views import scores_wide, truth_wide
 
     setup = SETUPS[space]
@@ -185,6 +204,12 @@ def load_space(space: str, task: str, root: Path, score_dir: Path, pool: str = "
         published, cost = tuple(pub.columns), ()
     frame = frame[np.isfinite(frame["target"])]
     own = _own_scores(space, setup.family, task, score_dir)
+    if own_proxies and not own.empty:
+        missing = [p for p in own_proxies if f"zcnas_{p}" not in own.columns]
+        if missing:
+            raise ValueError(f"--own-proxies {missing} not in the score store; it has "
+                             f"{[c.removeprefix('zcnas_') for c in own.columns]}")
+        own = own[[f"zcnas_{p}" for p in own_proxies]]
     own_cols: tuple[str, ...] = ()
     if not own.empty:
         own = own.reindex(frame.index)
@@ -201,7 +226,10 @@ def load_space(space: str, task: str, root: Path, score_dir: Path, pool: str = "
     elif pool == "own":
         raise ValueError(f"--pool own: no zcnas scores for {space}/{task}.")
     frame = frame.sort_index().rename_axis("arch").reset_index()
-    return SweepData(space, task, frame, published, cost, own_cols, pool, notes)
+    # the own pool grows as the background scoring goes on: its size is part of its name, so a later
+    # run on a larger pool never resumes (or mixes with) the rows of a smaller one
+    label = pool if pool == "all" else ("own:" + "+".join(own_proxies) if own_proxies else "own") + f"[{len(frame)}]"
+    return SweepData(space, task, frame, published, cost, own_cols, label, notes)
 
 
 # ---- models --------------------------------------------------------------------------------------
@@ -347,7 +375,8 @@ def write_markdown(summary: pd.DataFrame, raw: pd.DataFrame, path: Path, notes: 
              "Produced by `experiments/space_surrogate_sweep.py`; raw rows in `raw_<space>.csv`.", ""]
     for (space, pool, n_test), s0 in summary.groupby(["space", "pool", "n_test"], sort=False):
         lines += [f"Truth of `{space}`: {SETUPS[space].truth_doc}. Test set: {n_test} architectures"
-                  + (" (pool: only the architectures zcnas's own scores cover)" if pool == "own" else "") + ".", ""]
+                  + (f" (pool {pool}: only the architectures zcnas's own scores cover)" if pool != "all" else "")
+                  + ".", ""]
         tasks = list(dict.fromkeys(s0["task"]))
         tasks = [t for t in tasks if t == "mean of 7 tasks"] + [t for t in tasks if t != "mean of 7 tasks"]
         for task in tasks:
@@ -375,7 +404,7 @@ def plot(summary: pd.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     panels = list(summary.groupby(["space", "task", "pool", "n_test"], sort=False).groups)
-    panels = [p for p in panels if p[1] in ("", "mean of 7 tasks")] or panels
+    panels = [p for p in panels if p[1] in ("", "mean of 7 tasks") or p[2] != "all"] or panels
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.5), squeeze=False)
     for ax, (space, task, pool, n_test) in zip(axes[0], panels, strict=True):
         s = summary[(summary["space"] == space) & (summary["task"] == task) & (summary["pool"] == pool)
@@ -405,6 +434,7 @@ def report(out: Path, notes: Sequence[str] = ()) -> str:
     raw["task"] = raw["task"].astype(object).where(raw["task"].notna(), "").astype(str)
     summary = summarise(raw)
     summary.to_csv(out / "summary.csv", index=False)
+    notes = [n for sp in sorted(raw["space"].unique()) for n in SETUPS[sp].notes] + list(notes)
     notes_path = out / "notes.txt"
     old = notes_path.read_text().splitlines() if notes_path.exists() else []
     all_notes = list(dict.fromkeys([*old, *notes]))
@@ -422,7 +452,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seeds", default="10", help="a count (0..N-1) or a range 'a-b' (inclusive)")
     ap.add_argument("--configs", default=None, help="comma-separated configurations (default: per space)")
     ap.add_argument("--n-test", type=int, default=None, help="test architectures (default: per space)")
-    ap.add_argument("--pool", default="all", choices=("all", "own"))
+    ap.add_argument("--pool", default="all", choices=("all", "own"),
+                    help="own: only the architectures that zcnas's own scores (--own-proxies) cover")
+    ap.add_argument("--own-proxies", default=None, help="comma-separated own proxies (default: all in the store)")
     ap.add_argument("--n-jobs", type=int, default=1, help="XGBoost threads")
     ap.add_argument("--data-root", default=None, help="benchmark folder (default: $ZCNAS_DATA)")
     ap.add_argument("--score-dir", default="benchmarks_data", help="folder of <family>_zcnas_scores.h5")
@@ -448,7 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             tasks = ("",)
         t0 = time.perf_counter()
-        datas = [load_space(args.space, task, root, Path(args.score_dir), args.pool) for task in tasks]
+        own = args.own_proxies.split(",") if args.own_proxies else None
+        datas = [load_space(args.space, task, root, Path(args.score_dir), args.pool, own) for task in tasks]
         added = 0
         for seed in seeds:  # seed-major, so that an interrupted run leaves whole seeds over every task
             for data in datas:
