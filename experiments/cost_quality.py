@@ -12,7 +12,8 @@ DARTS: NB301's *surrogate-predicted* CIFAR-10 accuracy), this script
    group is charged the whole group: grad_norm/snip/jacob_cov/naswot/plain/epe_nas share one
    forward-backward; the three AZ-NAS components share one pass), plus the median time to build
    a network of the space (measured here on ``--build-samples`` architectures) whenever a ranker
-   needs a network; structural proxies cost their measured time and build nothing;
+   needs a network; structural proxies cost their measured time and build nothing, and so do
+   ``params``/``flops`` where the space has an analytic table (:mod:`zcnas.spaces.analytic`);
 3. splits the architectures in halves by the space's canonical form (seed 0) and, for every
    budget cap, chooses a ranker on the fit half (:func:`zcnas.selection.greedy_select`, mean of
    log-ranks, over the proxies the cap affords and the 24 graph features of largest absolute
@@ -84,13 +85,20 @@ def group_costs(secs: pd.Series) -> dict[str, float]:
     return out
 
 
-def ranker_cost(proxies: list[str], secs: pd.Series, build_s: float, graph_s: float) -> float:
-    network = [p for p in proxies if not get_proxy(p).structural]
+def free(proxy: str, analytic: bool) -> bool:
+    """Needs no network: a structural proxy, or params/flops from the space's analytic table."""
+    spec = get_proxy(proxy)
+    return spec.structural or (analytic and spec.analytic is not None)
+
+
+def ranker_cost(proxies: list[str], secs: pd.Series, build_s: float, graph_s: float, analytic: bool = False) -> float:
+    network = [p for p in proxies if not free(p, analytic)]
     groups: dict[str, float] = {}
     for p in network:
         key = "pass" if p in PASS_GROUP else "az" if p in AZ_GROUP else p
         grp = PASS_GROUP if key == "pass" else AZ_GROUP if key == "az" else {p}
         groups[key] = float(sum(secs.get(q, 0.0) for q in grp))
+    # structural proxies share one graph-feature pass; analytic params/flops cost a table lookup (< 0.1 ms)
     return (build_s if network else 0.0) + sum(groups.values()) + (graph_s if len(network) < len(proxies) else 0.0)
 
 
@@ -129,6 +137,10 @@ def run_space(space_name: str, args) -> pd.DataFrame:
     graph_s = (time.perf_counter() - t0) / len(archs)
     F = F.loc[:, F.std() > 0]
     build_s = measure_build(space_name, args.build_samples)
+    from zcnas.spaces.analytic import cost_table
+
+    table = cost_table(space_name, {"num_classes": 10, "input_shape": space.input_shape(dataset)})
+    analytic = table is not None and table.additive
     y = truth.reindex(archs)
     fit_m, test_m = split_by_class(archs, space_name, seed=0)
     fit = [a for a, m in zip(archs, fit_m) if m]
@@ -147,7 +159,7 @@ def run_space(space_name: str, args) -> pd.DataFrame:
         agg = aggregate(W.loc[test], chosen, {c: directions[c] for c in chosen})
         return {"space": space_name, "truth": what, "ranker": name, "proxies": ",".join(chosen),
                 "aggregate": "mean_log_rank" if len(chosen) > 1 else "", "how": how,
-                "seconds_per_arch": ranker_cost(chosen, secs, build_s, graph_s),
+                "seconds_per_arch": ranker_cost(chosen, secs, build_s, graph_s, analytic),
                 "spearman_heldout": spearman(agg.to_numpy(), y[test].to_numpy()), "n_heldout": len(test),
                 "n_fit": len(fit)}
 
@@ -172,13 +184,13 @@ def run_space(space_name: str, args) -> pd.DataFrame:
     sub = list(np.random.default_rng(0).choice(fit, size=min(len(fit), args.fit_max), replace=False))
     costs = group_costs(secs)
     for cap in CAPS:
-        cands = [c for c in W.columns if (get_proxy(c).structural and graph_s <= cap)
-                 or (not get_proxy(c).structural and costs.get(c, math.inf) + build_s <= cap)]
+        cands = [c for c in W.columns if (free(c, analytic) and graph_s <= cap)
+                 or (not free(c, analytic) and costs.get(c, math.inf) + build_s <= cap)]
         if not cands:
             continue
         chosen = greedy_select(W.loc[sub], y[sub], cands, directions, max_size=args.max_size)
-        while len(chosen) > 1 and ranker_cost(chosen, secs, build_s, graph_s) > cap:
-            chosen.remove(max((c for c in chosen if not get_proxy(c).structural),
+        while len(chosen) > 1 and ranker_cost(chosen, secs, build_s, graph_s, analytic) > cap:
+            chosen.remove(max((c for c in chosen if not free(c, analytic)),
                               key=lambda c: costs.get(c, 0.0), default=chosen[-1]))
         label = "structural only" if cap == 0 else ("no cap" if cap == math.inf else f"<= {cap:g} s/arch")
         rows.append(evaluate(f"budget {label}", chosen, f"greedy on the fit half, cap {label}"))
