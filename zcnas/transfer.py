@@ -58,7 +58,7 @@ FEWSHOT_METHODS = ("declared", "best_single", "top3", "greedy", "greedy_graf", "
 #: the rule ``auto`` applies: the method for at least ``n`` labelled architectures (the largest ``n``
 #: not above the count wins); chosen by the few-shot study over the suite's pairs
 #: (``python -m experiments.suite_transfer``, experiments/results/transfer/best_per_n.csv)
-AUTO_RULE: tuple[tuple[int, str], ...] = ((0, "declared"), (5, "surrogate"))
+AUTO_RULE: tuple[tuple[int, str], ...] = ((0, "declared"), (5, "top3"), (10, "surrogate"))
 #: the methods ``auto`` chooses among
 AUTO_CANDIDATES = ("best_single", "top3", "greedy", "greedy_graf", "surrogate")
 GRAF_PREFIX = "graf:"
