@@ -93,6 +93,7 @@ def load_own(path: str, archs: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
     cov = long.groupby("proxy").agg(archs=("arch", "nunique"), median_s=("seconds", "median"),
                                     batch_size=("batch_size", "first"))
     cov["ok"] = long[long["status"] == "ok"].groupby("proxy")["arch"].nunique().reindex(cov.index).fillna(0).astype(int)
+    cov["distinct_values"] = wide.nunique().reindex(cov.index).fillna(0).astype(int)
     cov["of_pool"] = len(archs)
     return wide.reindex(archs), cov.reset_index()
 
@@ -173,7 +174,8 @@ def main(argv=None) -> int:
     if own_path.exists():
         own, cov = load_own(str(own_path), archs)
         cov.to_csv(out / "coverage.csv", index=False, float_format="%.4g")
-        own_rho = {p: stats.spearmanr(own[p], truth, nan_policy="omit")[0] for p in own.columns}
+        own_rho = {p: stats.spearmanr(own[p], truth, nan_policy="omit")[0] if own[p].nunique() > 1 else np.nan
+                   for p in own.columns}
         cov["spearman_vs_nb301_pred"] = cov["proxy"].map(own_rho)
         chosen_own = [p for p in chosen[1] if p in own.columns]
         sets = {"data-free cheap set": [p for p in CHEAP if p in own.columns],
@@ -248,10 +250,11 @@ def write_readme(out, df, sel, chosen, rho, cov, notes, args, truth, elapsed, n_
     if cov is not None:
         lines += ["Seconds are the store's per-row median on this shared 2-core machine; proxies that share a pass "
                   "(jacob_cov/naswot/grad_norm/snip; the three AZ-NAS parts) charge it to one of the group.", "",
-                  "| proxy | genotypes | ok | median s/net | Spearman vs NB301 pred (covered) |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {r.proxy} | {r.archs} of {r.of_pool} | {r.ok} | {r.median_s:.3g} | "
-                  f"{r.spearman_vs_nb301_pred:.3f} |" for r in cov.itertuples(index=False)]
+                  "| proxy | genotypes | ok | distinct values | median s/net | Spearman vs NB301 pred (covered) |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {r.proxy} | {r.archs} of {r.of_pool} | {r.ok} | {r.distinct_values} | {r.median_s:.3g} | "
+                  + ("constant: no ranking" if r.distinct_values <= 1 else f"{r.spearman_vs_nb301_pred:.3f}") + " |"
+                  for r in cov.itertuples(index=False)]
         lines.append("")
     for src in [s for s in df["source"].unique() if s != "published"]:
         sub = df[df["source"] == src]
