@@ -82,3 +82,18 @@ def test_a_table_that_cannot_reproduce_the_counts_is_never_used(monkeypatch):
     table = cost_table("nb201", kwargs)
     assert table is not None and not table.additive
     assert analytic_counts("nb201", get_space("nb201").sample(1, seed=0)[0], kwargs) is None
+
+
+def test_analytic_counts_mix_with_proxies_that_need_the_network():
+    """params/flops from the table and synflow from the built network, in one call."""
+    space = get_space("nb201")
+    archs = space.sample(3, seed=11)
+    cfg = ScoringConfig(space="nb201", num_classes=10, build_options=SMALL)
+    long = score_architectures(archs, ["params", "synflow", "flops"], cfg, progress=False)
+    assert (long["status"] == "ok").all() and len(long) == 9
+    wide = long.pivot(index="arch", columns="proxy", values="value")
+    for a in archs:
+        model = build_seeded("nb201", a, 10, 0, input_shape=(3, 32, 32), **SMALL)
+        ref = score_model(model, None, ["params", "flops"], input_shape=(3, 32, 32))
+        assert wide.loc[space.format(a), "params"] == ref["params"].value
+        assert wide.loc[space.format(a), "flops"] == ref["flops"].value

@@ -139,8 +139,8 @@ def _score_task(item: tuple[str, list[str]], payload: tuple) -> dict:
         shape = config.resolved_input_shape()
         model = build_seeded(config.space, rep, config.num_classes, config.seed, device, input_shape=shape,
                              **config.build_options)
-        results = score_model(model, batch, on_network, seed=config.seed, raise_errors=raise_errors, share=share,
-                              input_shape=shape, memory_format=config.memory_format)
+        results.update(score_model(model, batch, on_network, seed=config.seed, raise_errors=raise_errors,
+                                   share=share, input_shape=shape, memory_format=config.memory_format))
     space = get_space(config.space)
     for n in structural:
         results[n] = run_arch_proxy(get_proxy(n), space, rep, raise_errors=raise_errors)
