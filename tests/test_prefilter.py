@@ -57,7 +57,7 @@ def test_prefilter_cache_avoids_recompute(monkeypatch):
     built = []
     real = scoring.build_seeded
     monkeypatch.setattr(scoring, "build_seeded", lambda *a, **k: built.append(a[1]) or real(*a, **k))
-    pf = Prefilter(proxies="params")
+    pf = Prefilter(proxies="synflow")  # needs a network (params comes from the analytic table: none built)
     cands = _archs(6, seed=3)
     first = pf(cands[:4], 2)
     assert len(built) == 4 and first.n_computed == 4 and pf.cache_size == 4
