@@ -107,6 +107,11 @@ PROXY_SETS: dict[str, tuple[str, ...]] = {
     # 0.957 / 0.949 on all 15,625; 0.940 / 0.926 on held-out function classes (experiments/results/proxy_family)
     "zcnas_nb201": ("az_expressivity", "az_progressivity", "az_trainability", "flops", "jacob_cov", "meco",
                     "meco_opt", "synflow", "te_lr"),
+    # the cheap NB201 ranker: chosen by experiments/cost_quality.py on half of NB201 under a cap of 0.5 s per
+    # architecture (data-free proxies and graph features; no images read); Spearman 0.951 with CIFAR-10
+    # 200-epoch test accuracy on the other half (experiments/results/cost_quality)
+    "zcnas_nb201_fast": ("meco_opt", "meco", "te_lr", "graph:maxon[c3]", "graph:-paths[skip+pool]", "synflow",
+                         "graph:-minlen[skip+c1+c3]"),
     # structural rankers (graph:<feature> proxies: no network, microseconds per architecture), chosen
     # with mean_log_rank on half of the space (split seed 0) by experiments/structural_rankers.py;
     # held-out Spearman in experiments/results/structural_rankers/summary.md
