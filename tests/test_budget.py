@@ -62,14 +62,22 @@ def test_the_packaged_table_is_a_pareto_front_of_valid_rankers():
 
 
 @pytest.mark.skipif(not TABLE.exists() or budget_table("nb101").empty, reason="no NB101 rows measured")
-def test_cli_budget_ranks_with_the_chosen_ranker_and_says_which(capsys):
+def test_cli_budget_ranks_with_the_chosen_ranker_and_says_which(capsys, tmp_path):
     from zcnas.cli import main
 
+    archs = tmp_path / "nb101.jsonl"  # matrix form: no NB101 index needed (--sample would build it)
+    archs.write_text(
+        '{"matrix":[[0,1,1,0,0,0,0],[0,0,0,1,0,0,1],[0,0,0,1,0,0,0],[0,0,0,0,1,0,0],[0,0,0,0,0,1,1],[0,0,0,0,0,0,1],'
+        '[0,0,0,0,0,0,0]],"ops":["input","maxpool3x3","maxpool3x3","conv3x3-bn-relu","conv3x3-bn-relu","maxpool3x3",'
+        '"output"]}\n'
+        '{"matrix":[[0,1,0,0,1,0,0],[0,0,1,0,0,0,0],[0,0,0,1,1,0,0],[0,0,0,0,0,1,1],[0,0,0,0,0,1,0],[0,0,0,0,0,0,1],'
+        '[0,0,0,0,0,0,0]],"ops":["input","maxpool3x3","conv1x1-bn-relu","conv3x3-bn-relu","conv1x1-bn-relu",'
+        '"conv1x1-bn-relu","output"]}\n')
     cheapest = budget_table("nb101").iloc[0]
-    rc = main(["rank", "--space", "nb101", "--sample", "5", "--budget", str(cheapest["seconds_per_arch"]),
+    rc = main(["rank", "--space", "nb101", "--archs", str(archs), "--budget", str(cheapest["seconds_per_arch"]),
                "--format", "csv", "--top", "0"])
     out, err = capsys.readouterr()
     assert rc == 0 and f"--budget {cheapest['seconds_per_arch']:g} s/arch: {cheapest['ranker']}" in err
-    assert len(out.strip().splitlines()) == 6  # header + 5 ranked architectures
-    assert main(["rank", "--space", "nb101", "--sample", "5", "--budget", "1", "--proxies", "synflow"]) == 1
+    assert len(out.strip().splitlines()) == 3  # header + 2 ranked architectures
+    assert main(["rank", "--space", "nb101", "--archs", str(archs), "--budget", "1", "--proxies", "synflow"]) == 1
     assert "Give --proxies or --budget, not both" in capsys.readouterr().err
