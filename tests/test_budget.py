@@ -65,14 +65,17 @@ def test_the_packaged_table_is_a_pareto_front_of_valid_rankers():
 def test_cli_budget_ranks_with_the_chosen_ranker_and_says_which(capsys, tmp_path):
     from zcnas.cli import main
 
+    import json
+
     archs = tmp_path / "nb101.jsonl"  # matrix form: no NB101 index needed (--sample would build it)
-    archs.write_text(
-        '{"matrix":[[0,1,1,0,0,0,0],[0,0,0,1,0,0,1],[0,0,0,1,0,0,0],[0,0,0,0,1,0,0],[0,0,0,0,0,1,1],[0,0,0,0,0,0,1],'
-        '[0,0,0,0,0,0,0]],"ops":["input","maxpool3x3","maxpool3x3","conv3x3-bn-relu","conv3x3-bn-relu","maxpool3x3",'
-        '"output"]}\n'
-        '{"matrix":[[0,1,0,0,1,0,0],[0,0,1,0,0,0,0],[0,0,0,1,1,0,0],[0,0,0,0,0,1,1],[0,0,0,0,0,1,0],[0,0,0,0,0,0,1],'
-        '[0,0,0,0,0,0,0]],"ops":["input","maxpool3x3","conv1x1-bn-relu","conv3x3-bn-relu","conv1x1-bn-relu",'
-        '"conv1x1-bn-relu","output"]}\n')
+    cells = [{"matrix": [[0, 1, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0, 1], [0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 1, 0, 0],
+                         [0, 0, 0, 0, 0, 1, 1], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]],
+              "ops": ["input", "maxpool3x3", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu", "maxpool3x3", "output"]},
+             {"matrix": [[0, 1, 0, 0, 1, 0, 0], [0, 0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 1, 0, 0], [0, 0, 0, 0, 0, 1, 1],
+                         [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]],
+              "ops": ["input", "maxpool3x3", "conv1x1-bn-relu", "conv3x3-bn-relu", "conv1x1-bn-relu", "conv1x1-bn-relu",
+                      "output"]}]
+    archs.write_text("".join(json.dumps({"arch": json.dumps(c)}) + "\n" for c in cells))
     cheapest = budget_table("nb101").iloc[0]
     rc = main(["rank", "--space", "nb101", "--archs", str(archs), "--budget", str(cheapest["seconds_per_arch"]),
                "--format", "csv", "--top", "0"])
