@@ -12,8 +12,9 @@ from zcnas.spaces.base import echo
 
 
 def read_arch_file(path: str | Path, space_name: str | None = None) -> list[Architecture]:
-    """Architectures from a text file: one string per line, JSON lines (a string or an object with
-    an ``arch`` key), or a CSV with an ``arch`` column. Errors name the line."""
+    """Architectures from a text file: one string per line, JSON lines (a string, an object with an
+    ``arch`` key, or the space's own JSON form such as NB101's ``{"matrix": ..., "ops": ...}``), or a
+    CSV with an ``arch`` column. Errors name the line."""
     p = Path(path)
     if not p.is_file():
         what = "is a folder" if p.is_dir() else "not found"
@@ -49,6 +50,13 @@ def read_arch_file(path: str | Path, space_name: str | None = None) -> list[Arch
                 raise InputError(f"{p}:{i}: not valid JSON ({exc.msg}).") from None
             except RecursionError:
                 raise InputError(f"{p}:{i}: JSON nested too deeply to be an architecture.") from None
+            if isinstance(obj, dict) and "arch" not in obj:  # the space's own JSON form, e.g. NB101's
+                try:                                             # {"matrix": ..., "ops": ...}
+                    out.append(space.parse_json(obj))
+                except InputError as exc:
+                    raise InputError(f"{p}:{i}: a JSON object needs an 'arch' key or must be a {space.name} "
+                                     f"architecture in JSON ({exc})") from None
+                continue
             s = obj.get("arch") if isinstance(obj, dict) else obj
             if isinstance(s, dict):
                 try:
