@@ -480,3 +480,29 @@ def test_one_importer_name_per_space(bench_root):
     b = run_importer("tnb101-tables", data_root=bench_root, space="tnb101_macro", scores=False)["truth"]
     assert set(a["space"]) == {MACRO} and a.equals(b)
     assert set(run_importer("tnb101-micro-tables", data_root=bench_root, scores=False)["truth"]["space"]) == {MICRO}
+
+
+def test_data_free_rows_are_stored_under_their_task(tmp_path):
+    """A TNB101 network depends on its task (the head), so even data-free scores (no images read)
+    are stored under the task: the suite reads a task's own scores by that name, and two tasks'
+    parameter counts of one architecture must not be mixed up."""
+    from zcnas.ranking.scoring import ScoringConfig, score_architectures
+    from zcnas.records import RecordStore
+
+    sp = get_space(MICRO)
+    archs = ["64-41414-0_10_201", "64-41414-3_33_333"]
+    with RecordStore(tmp_path / "s.h5") as st:
+        for task in ("class_scene", "autoencoder"):
+            cfg = ScoringConfig(space=MICRO, build_options={"task": task}, input_shape=sp.input_shape(task))
+            score_architectures(archs, ["params", "graph:count_c3"], cfg, store=st, progress=False)
+        rows = st.frame("scores")
+    graph = rows[rows["proxy"] == "graph:count_c3"]
+    assert set(graph["dataset"]) == {""}  # no network: a structural score serves every task
+    rows = rows[rows["proxy"] == "params"]
+    assert sorted(set(rows["dataset"])) == ["autoencoder", "class_scene"]
+    wide = rows.pivot_table(index="arch", columns="dataset", values="value")
+    expected = {t: [sum(p.numel() for p in sp.build(a, task=t).parameters()) / 1e6 for a in archs]
+                for t in ("class_scene", "autoencoder")}
+    for task, values in expected.items():
+        assert np.allclose(wide.loc[[sp.format(sp.parse(a)) for a in archs], task].to_numpy(), values)
+    assert (wide["autoencoder"] > wide["class_scene"]).all()  # the decoder is bigger than the classifier

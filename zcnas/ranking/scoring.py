@@ -132,7 +132,8 @@ def _score_task(item: tuple[str, list[str]], payload: tuple) -> dict:
     config, batch, share, raise_errors = payload
     structural = [n for n in compute if get_proxy(n).structural]
     on_network = [n for n in compute if n not in structural]
-    results = _analytic(config, rep, [n for n in on_network if get_proxy(n).analytic])
+    counted = [n for n in on_network if get_proxy(n).analytic]
+    results = _analytic(config, rep, counted, meta=len(counted) == len(on_network))
     on_network = [n for n in on_network if n not in results]
     if on_network:  # structural proxies alone never build a network
         device = torch.device(config.device)
@@ -147,22 +148,27 @@ def _score_task(item: tuple[str, list[str]], payload: tuple) -> dict:
     return {n: results[n] for n in compute}
 
 
-def _analytic(config: ScoringConfig, rep: str, names: list[str]) -> dict:
-    """params/flops from the space's analytic table (exact, no network), when it has one."""
+def _analytic(config: ScoringConfig, rep: str, names: list[str], *, meta: bool = False) -> dict:
+    """params/flops from the space's analytic table (exact, no network), when it has one; else, with
+    ``meta`` (no other proxy needs the network), counted on the network built on PyTorch's meta
+    device (shapes only: exact, without weights, memory or arithmetic)."""
     if not names:
         return {}
     import time
 
-    from zcnas.spaces.analytic import cost_table
+    from zcnas.spaces.analytic import cost_table, count_network
 
     kwargs = {"input_shape": config.resolved_input_shape(), **config.build_options}
     if config.num_classes is not None:
         kwargs["num_classes"] = config.num_classes
     table = cost_table(config.space, kwargs)  # fitted once per configuration (cached), not timed
-    if table is None or not table.additive:
-        return {}
     t0 = time.perf_counter()
-    counts = table.counts(rep)
+    counts = table.counts(rep) if table is not None and table.additive else None
+    if counts is None and meta:
+        try:
+            counts = count_network(config.space, rep, kwargs)
+        except Exception as exc:  # noqa: BLE001 - a network that cannot run on meta: count on the real one
+            log.debug("meta-device count of %s failed (%s); counting on the built network", rep, exc)
     if counts is None:
         return {}
     seconds = (time.perf_counter() - t0) / len(names)
@@ -271,6 +277,10 @@ def score_architectures(archs: Sequence[Architecture | str], proxies: Sequence[s
 def _record(rep: str, members: list[str], names: list[str], results: dict, done: dict,
             config: ScoringConfig, run_key: str, store, has_batch: bool) -> list[dict]:
     """Rows for every member of ``rep``'s class still missing, saved to the store at once."""
+    # the dataset a row is read back under: a multi-task space's task names the network (its head),
+    # so even data-free rows of TNB101 belong to their task; otherwise the images' dataset, or "";
+    # structural proxies build no network and serve every task and dataset ("")
+    on_network = config.build_options.get("task") or (config.dataset if has_batch else "")
     new_rows = []
     for m in members:
         for n in names:
@@ -286,7 +296,7 @@ def _record(rep: str, members: list[str], names: list[str], results: dict, done:
                 reason = (reason + "; " if reason else "") + f"copied from {rep} (same function class)"
                 secs = 0.0
             row = {"run_key": run_key, "space": config.space, "arch": m, "proxy": n,
-                   "dataset": config.dataset if has_batch else "", "batch_size": config.batch_size,
+                   "dataset": "" if get_proxy(n).structural else on_network, "batch_size": config.batch_size,
                    "seed": config.seed, "value": float(value), "status": status, "reason": reason,
                    "seconds": float(secs)}
             new_rows.append(row)
