@@ -97,3 +97,29 @@ def test_analytic_counts_mix_with_proxies_that_need_the_network():
         ref = score_model(model, None, ["params", "flops"], input_shape=(3, 32, 32))
         assert wide.loc[space.format(a), "params"] == ref["params"].value
         assert wide.loc[space.format(a), "flops"] == ref["flops"].value
+
+
+@pytest.mark.parametrize("space_name, options", [("nb101", {}), ("tnb101_macro", {"task": "autoencoder"})])
+def test_spaces_without_a_table_count_params_and_flops_on_the_meta_device(space_name, options, monkeypatch):
+    """NB101 and TNB101 macro have no additive table: with nothing else to compute, the scorer counts
+    on the meta-device network (no weights), and the counts equal those of the real network."""
+    import zcnas.ranking.scoring as scoring
+
+    space = get_space(space_name)
+    archs = space.sample(2, seed=3)
+    shape = space.input_shape(options.get("task"))
+    cfg = ScoringConfig(space=space_name, build_options=options, input_shape=shape)
+    real = {}
+    for a in archs:
+        model = build_seeded(space_name, a, None, 0, input_shape=shape, **options)
+        real[space.format(a)] = score_model(model, None, ["params", "flops"], input_shape=shape)
+
+    def boom(*a, **k):
+        raise AssertionError("built a real network for params/flops")
+
+    monkeypatch.setattr(scoring, "build_seeded", boom)
+    long = score_architectures(archs, ["params", "flops"], cfg, progress=False)
+    wide = long.pivot(index="arch", columns="proxy", values="value")
+    for a, ref in real.items():
+        assert wide.loc[a, "params"] == ref["params"].value
+        assert wide.loc[a, "flops"] == ref["flops"].value

@@ -85,6 +85,8 @@ def _truncated_normal_(w: torch.Tensor, std: float) -> None:
     """N(0, std^2) truncated to two standard deviations, by redrawing the values outside (as TF's
     ``truncated_normal``; ``nn.init.trunc_normal_``'s inverse-CDF method is ~10x slower on CPU)."""
     w.normal_(0.0, std)
+    if w.is_meta:  # shapes only (parameter and FLOP counts): no values to redraw
+        return
     out = w.abs() > 2 * std
     while bool(out.any()):
         w[out] = torch.randn(int(out.sum()), dtype=w.dtype, device=w.device) * std
