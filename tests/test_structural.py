@@ -78,12 +78,28 @@ def test_unknown_proxy_message_mentions_the_family():
 @pytest.mark.skipif(not RANKERS.exists(), reason="experiments/structural_rankers.py has not been run")
 def test_named_graph_rankers_are_the_ones_the_experiment_chose():
     chosen = json.loads(RANKERS.read_text())
-    for space, proxies in chosen.items():
-        assert PROXY_SETS[f"zcnas_{space}_graph"] == tuple(proxies), space
-        get_space(space)  # every feature exists in its space
-        from zcnas.proxies import check_structural
+    from zcnas.proxies import check_structural
+    from zcnas.proxies.base import ranker_set_name
 
+    for key, proxies in chosen.items():
+        assert PROXY_SETS[ranker_set_name(key)] == tuple(proxies), key
+        space = key.split("/")[0]
+        get_space(space)  # every feature exists in its space
         check_structural(list(proxies), space)
+
+
+def test_a_tnb101_task_defaults_to_its_own_structural_ranker():
+    """The best proxy changes with the TNB101 task, so the default ranker does too: each task's
+    is the structural set chosen on that task (no network, no Taskonomy images needed)."""
+    micro = get_space("tnb101_micro")
+    assert micro.default_ranker("jigsaw") == "@zcnas_tnb101_micro_jigsaw_graph"
+    assert micro.default_ranker() == micro.default_ranker("class_scene")
+    assert resolve_proxies(micro.default_ranker("normal")) != resolve_proxies(micro.default_ranker("jigsaw"))
+    assert get_space("nb101").default_ranker("anything") == "@zcnas_nb101_graph"
+    long = score_architectures(micro.sample(3, seed=0), resolve_proxies(micro.default_ranker("autoencoder")),
+                               ScoringConfig(space="tnb101_micro", build_options={"task": "autoencoder"}),
+                               progress=False)
+    assert (long["status"] == "ok").all()
 
 
 def test_effective_op_count_never_exceeds_the_raw_count_of_the_matrix_form():

@@ -300,7 +300,7 @@ class Prefilter:
             from zcnas.proxies import resolve_proxies
 
             names = resolve_proxies(self.proxies if self.proxies is not None
-                                    else get_space(self.space).default_proxies)
+                                    else get_space(self.space).default_ranker())
             if self.aggregate not in (None, "none"):
                 from zcnas.aggregate import AGGREGATES
 

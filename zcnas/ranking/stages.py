@@ -141,8 +141,8 @@ class ProxyScorer(Scorer):
         if not isinstance(self.config, ScoringConfig):
             raise InputError(f"The 'config' parameter of ProxyScorer must be a ScoringConfig. "
                              f"Got {type(self.config).__name__} instead.")
-        self._proxies = resolve_proxies(proxies if proxies is not None
-                                        else get_space(self.config.space).default_proxies)
+        self._proxies = resolve_proxies(proxies if proxies is not None else get_space(self.config.space)
+                                        .default_ranker(self.config.build_options.get("task")))
         if backend is None or isinstance(backend, str):
             name = backend or "local"
             if name == "local" and workers is not None:

@@ -224,12 +224,17 @@ class SearchSpace(ABC):
         """A freshly initialised torch network for ``arch`` (only the chosen operations built),
         for inputs of ``input_shape`` (C, H, W) and ``num_classes`` outputs."""
 
+    def default_ranker(self, task: str | None = None) -> str:
+        """Proxies (or a ``@set``) of the best measured training-free ranker of the space for
+        ``task``; single-task spaces have one, ``default_proxies``."""
+        return self.default_proxies
+
     def describe(self) -> dict[str, Any]:
         """What ``zcnas list spaces`` shows."""
         return {"space": self.name, "enumerable": isinstance(self, EnumerableSpace),
                 "size": len(self) if isinstance(self, EnumerableSpace) else None,
                 "encodings": ",".join(self.encodings), "default_dataset": self.default_dataset,
-                "default_ranker": f"{self.default_proxies} ({self.default_aggregate or 'single'})",
+                "default_ranker": f"{self.default_ranker()} ({self.default_aggregate or 'single'})",
                 "protocols": ",".join(self.network_protocols)}
 
 

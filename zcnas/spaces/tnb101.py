@@ -90,10 +90,11 @@ class _TNB101Space(EnumerableSpace):
     tasks = TASKS
     default_proxies = "@core"
     default_aggregate = "mean_log_rank"
-    default_ranker_note = ("@core with mean_log_rank: no label-free ranker holds on every task (the best proxy and "
-                           "even its sign change with the task); with 10-20 labelled architectures of your task use "
-                           "`zcnas rank --labelled FILE`: Spearman 0.51-0.87 at n = 20, above the best published "
-                           "proxy on every task measured (experiments/results/transfer)")
+    default_ranker_note = ("per task, @zcnas_<space>_<task>_graph with mean_log_rank (structural: graph features chosen "
+                           "on half of that task's architectures, no network, no images): held-out Spearman 0.73-0.92 "
+                           "(experiments/results/structural_rankers); no one proxy holds on every task (the best one and "
+                           "even its sign change with the task). For your own task, give 10-20 labelled architectures "
+                           "with `zcnas rank --labelled FILE` (experiments/results/transfer)")
     #: None: TNB101 trains per task with different recipes (SGD 0.1 Nesterov, wd 5e-4, batch 128,
     #: warm-up cosine, 10-30 epochs; Adam + a GAN loss for autoencoder and normal; flip + colour
     #: jitter, no crop) on Taskonomy images, which zcnas has neither a recipe form nor data for.
@@ -104,6 +105,14 @@ class _TNB101Space(EnumerableSpace):
         if task not in TASKS:
             raise UnknownNameError(f"{self.name} task", str(task), TASKS)
         return task
+
+    def default_ranker(self, task: str | None = None) -> str:
+        """The task's structural ranker ``@zcnas_<space>_<task>_graph`` (graph features chosen on half
+        of the task's architectures, experiments/results/structural_rankers), else ``default_proxies``."""
+        from zcnas.proxies.base import PROXY_SETS, ranker_set_name
+
+        name = ranker_set_name(f"{self.name}/{self.check_task(task or self.default_dataset)}")
+        return f"@{name}" if name in PROXY_SETS else self.default_proxies
 
     def input_shape(self, dataset: str | None = None) -> tuple[int, int, int]:
         """Network input (C, H, W) for a task (jigsaw: 9 RGB tiles of 64 x 64 stacked on channels)."""
