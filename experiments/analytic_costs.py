@@ -110,7 +110,8 @@ def main(argv=None) -> int:
              "FLOPs equal the counter's on the real network exactly. Seconds on this shared 2-core CPU, one torch "
              "thread; the fit runs once per configuration and is cached. NB101 and TNB101 macro have no additive "
              "counts (counted on the network).", "",
-             "| space | configuration | terms | fit (s, once) | identical | lookup (ms/arch) | build + counter (s/arch) |",
+             "| space | configuration | terms | fit (s, once) | identical | lookup (ms/arch) "
+             "| build + counter (s/arch) |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['space']} | `{r['config']}` | {r['terms']} | {r['fit_s']} | {r['identical']} / {r['n']} | "

@@ -25,8 +25,10 @@ import pandas as pd
 OUT = Path(__file__).resolve().parent / "results" / "cold_start"
 #: (space, ranker, N, held-out Spearman and where it was measured)
 RUNS = [
-    ("nb201", "@zcnas_nb201_fast", 1000, "0.951, half of NB201 not used to choose it (experiments/results/cost_quality)"),
-    ("nb201", "@zcnas_nb201_graph", 1000, "0.915 +- 0.032 over 5 held-out halves (experiments/results/structural_rankers)"),
+    ("nb201", "@zcnas_nb201_fast", 1000,
+     "0.951, half of NB201 not used to choose it (experiments/results/cost_quality)"),
+    ("nb201", "@zcnas_nb201_graph", 1000,
+     "0.915 +- 0.032 over 5 held-out halves (experiments/results/structural_rankers)"),
     ("nb201", "@zcnas_nb201", 200, "0.940 on held-out function classes (experiments/results/proxy_family)"),
     ("nb101", "@zcnas_nb101_graph", 1000, "0.869 +- 0.002 over 5 held-out halves of the 30,001"),
     ("darts", "@zcnas_darts_graph", 1000, "0.795 +- 0.026 over 5 held-out halves of the 725 (NB301 surrogate truth)"),
@@ -67,7 +69,8 @@ def main(argv=None) -> int:
              "Produced by `experiments/cold_start.py`: each row is one fresh `zcnas rank` process (imports, "
              "data, networks, scoring, CSV output), timed start to exit; real CIFAR-10 images where the ranker "
              "reads images. Quality: Spearman on architectures the ranker was not chosen on.", "",
-             "| space | ranker | N | wall (s) | archs/min | load at start | held-out quality |", "|---|---|---|---|---|---|---|"]
+             "| space | ranker | N | wall (s) | archs/min | load at start | held-out quality |",
+             "|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['space']} | `{r['ranker']}` | {r['n']} | {r['wall_s']} | {r['archs_per_min']} | "
                      f"{r['load_at_start']} | {r['quality']} |")

@@ -105,8 +105,9 @@ def ranker_cost(proxies: list[str], secs: pd.Series, build_s: float, graph_s: fl
 
 
 def measure_build(space_name: str, n: int) -> float:
-    from zcnas.spaces.seeding import build_seeded
     import torch
+
+    from zcnas.spaces.seeding import build_seeded
 
     torch.set_num_threads(1)
     space = get_space(space_name)
@@ -221,7 +222,7 @@ def recost(args, out: Path) -> int:
         table = cost_table(sp, {"num_classes": 10, "input_shape": get_space(sp).input_shape(SPACES[sp][2])})
         analytic = table is not None and table.additive
 
-        def charged(proxies: list[str], groups) -> float:
+        def charged(proxies: list[str], groups, secs=secs, analytic=analytic) -> float:
             seen: dict[str, float] = {}
             for p in proxies:
                 if free(p, analytic):

@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 
 from zcnas.aggregate import aggregate
-from zcnas.proxies.base import TASK_RANKERS, ranker_set_name
 from zcnas.graph import graph_feature_names, graph_features
 from zcnas.metrics import kendall, spearman
 from zcnas.paths import benchmark_root
+from zcnas.proxies.base import TASK_RANKERS, ranker_set_name
 from zcnas.records import RecordStore
 from zcnas.records.importers import run_importer
 from zcnas.selection import greedy_select, split_by_class
@@ -58,7 +58,8 @@ SPACES = {
 for _which in ("micro", "macro"):
     for _task in TASKS:
         SPACES[f"tnb101_{_which}/{_task}"] = (f"tnb101_{_which}", f"tnb101-{_which}-tables", f"tnb101_{_task}_valid",
-                                              None, f"TNB101 {_which}, task {_task} (tnb101_{_task}_valid, higher is better)")
+                                              None, f"TNB101 {_which}, task {_task} "
+                                              f"(tnb101_{_task}_valid, higher is better)")
 TNB101_KEYS = ",".join(k for k in SPACES if k.startswith("tnb101"))
 OUT = Path(__file__).resolve().parent / "results" / "structural_rankers"
 
@@ -154,7 +155,8 @@ def write_summary(df: pd.DataFrame, rankers: dict, out: Path, args) -> None:
         if "params_spearman_test" in g and g["params_spearman_test"].notna().any():
             cols.append("params_spearman_test")
         for c in cols:
-            lines.append(f"| {c} | {g[c].mean():.3f} | {g[c].std(ddof=1) if len(g) > 1 else 0:.3f} | {g[c].min():.3f} |")
+            sd = g[c].std(ddof=1) if len(g) > 1 else 0
+            lines.append(f"| {c} | {g[c].mean():.3f} | {sd:.3f} | {g[c].min():.3f} |")
         lines += ["", f"Seed-0 ranker (`@{ranker_set_name(sp)}`): `{','.join(rankers[sp])}`", ""]
     out.joinpath("summary.md").write_text("\n".join(lines) + "\n")
 

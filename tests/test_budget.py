@@ -63,14 +63,15 @@ def test_the_packaged_table_is_a_pareto_front_of_valid_rankers():
 
 @pytest.mark.skipif(not TABLE.exists() or budget_table("nb101").empty, reason="no NB101 rows measured")
 def test_cli_budget_ranks_with_the_chosen_ranker_and_says_which(capsys, tmp_path):
-    from zcnas.cli import main
-
     import json
+
+    from zcnas.cli import main
 
     archs = tmp_path / "nb101.jsonl"  # matrix form: no NB101 index needed (--sample would build it)
     cells = [{"matrix": [[0, 1, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0, 1], [0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 1, 0, 0],
                          [0, 0, 0, 0, 0, 1, 1], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]],
-              "ops": ["input", "maxpool3x3", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu", "maxpool3x3", "output"]},
+              "ops": ["input", "maxpool3x3", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu", "maxpool3x3",
+                      "output"]},
              {"matrix": [[0, 1, 0, 0, 1, 0, 0], [0, 0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 1, 0, 0], [0, 0, 0, 0, 0, 1, 1],
                          [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]],
               "ops": ["input", "maxpool3x3", "conv1x1-bn-relu", "conv3x3-bn-relu", "conv1x1-bn-relu", "conv1x1-bn-relu",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -47,7 +47,7 @@ class BudgetRanker:
                 f"{self.n_heldout} held-out architectures ({self.truth})")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(path: str) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():

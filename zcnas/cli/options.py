@@ -150,7 +150,9 @@ def proxies_from(args: argparse.Namespace) -> str:
     chosen = budget_ranker_from(args)
     if chosen is not None:
         return ",".join(chosen.proxies)
-    return args.proxies if args.proxies is not None else get_space(args.space).default_ranker(getattr(args, "task", None))
+    if args.proxies is not None:
+        return args.proxies
+    return get_space(args.space).default_ranker(getattr(args, "task", None))
 
 
 def scorer_from(args: argparse.Namespace, *, progress: bool) -> Any:

@@ -20,7 +20,7 @@ A feature the space does not have fails at set-up with the list of those it has.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from zcnas.errors import InputError, UnknownNameError
@@ -31,7 +31,7 @@ from zcnas.spaces import get_space
 GRAPH_PREFIX = "graph:"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _feature_index(space_name: str) -> dict[str, int]:
     space = get_space(space_name)
     (sample,) = space.sample(1, seed=0)

@@ -90,11 +90,11 @@ class _TNB101Space(EnumerableSpace):
     tasks = TASKS
     default_proxies = "@core"
     default_aggregate = "mean_log_rank"
-    default_ranker_note = ("per task, @zcnas_<space>_<task>_graph with mean_log_rank (structural: graph features chosen "
-                           "on half of that task's architectures, no network, no images): held-out Spearman 0.73-0.92 "
-                           "(experiments/results/structural_rankers); no one proxy holds on every task (the best one and "
-                           "even its sign change with the task). For your own task, give 10-20 labelled architectures "
-                           "with `zcnas rank --labelled FILE` (experiments/results/transfer)")
+    default_ranker_note = ("per task, @zcnas_<space>_<task>_graph with mean_log_rank (structural: graph features "
+                           "chosen on half of that task's architectures, no network, no images): held-out Spearman "
+                           "0.73-0.92 (experiments/results/structural_rankers); no one proxy holds on every task (the "
+                           "best one and even its sign change with the task). For your own task, give 10-20 labelled "
+                           "architectures with `zcnas rank --labelled FILE` (experiments/results/transfer)")
     #: None: TNB101 trains per task with different recipes (SGD 0.1 Nesterov, wd 5e-4, batch 128,
     #: warm-up cosine, 10-30 epochs; Adam + a GAN loss for autoencoder and normal; flip + colour
     #: jitter, no crop) on Taskonomy images, which zcnas has neither a recipe form nor data for.
