@@ -38,11 +38,11 @@ from zcnas.aggregate import aggregate
 from zcnas.graph import graph_feature_names, graph_features
 from zcnas.metrics import kendall, spearman
 from zcnas.paths import benchmark_root
-from zcnas.proxies.base import TASK_RANKERS, ranker_set_name
 from zcnas.records import RecordStore
 from zcnas.records.importers import run_importer
 from zcnas.selection import greedy_select, split_by_class
 from zcnas.spaces import get_space
+from zcnas.spaces.base import TASK_RANKERS, ranker_set_name
 from zcnas.spaces.tnb101 import TASKS
 
 #: key -> (space, importer, truth metric, size metric or None, what the truth is); a TNB101 key is

@@ -79,7 +79,7 @@ def test_unknown_proxy_message_mentions_the_family():
 def test_named_graph_rankers_are_the_ones_the_experiment_chose():
     chosen = json.loads(RANKERS.read_text())
     from zcnas.proxies import check_structural
-    from zcnas.proxies.base import ranker_set_name
+    from zcnas.spaces.base import ranker_set_name
 
     for key, proxies in chosen.items():
         assert PROXY_SETS[ranker_set_name(key)] == tuple(proxies), key

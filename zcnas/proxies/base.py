@@ -9,12 +9,10 @@ model; the caller's parameters, buffers, mode and hooks are never touched.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -22,6 +20,7 @@ from torch import nn
 
 from zcnas.errors import InputError, ProxyError, UnknownNameError
 from zcnas.registry import Registry
+from zcnas.spaces.base import ranker_set_name, task_rankers
 
 
 @dataclass(frozen=True)
@@ -134,19 +133,7 @@ PROXY_SETS: dict[str, tuple[str, ...]] = {
 }
 
 
-def ranker_set_name(key: str) -> str:
-    """Name of the structural ranker set chosen for a space (``nb101``) or a space/task
-    (``tnb101_micro/jigsaw``) by experiments/structural_rankers.py: ``zcnas_<key>_graph``."""
-    return "zcnas_" + key.replace("/", "_") + "_graph"
-
-
-#: per-task structural rankers of the multi-task spaces (TNB101 micro and macro x 7 tasks), chosen with
-#: mean_log_rank on half of each task's architectures by experiments/structural_rankers.py; held-out
-#: Spearman 0.73-0.92 per task (experiments/results/structural_rankers/summary.md). Each is the task's
-#: default ranker (``space.default_ranker(task)``) and a named set ``@zcnas_tnb101_micro_jigsaw_graph``.
-TASK_RANKERS = Path(__file__).with_name("task_rankers.json")
-PROXY_SETS.update({ranker_set_name(key): tuple(proxies)
-                   for key, proxies in json.loads(TASK_RANKERS.read_text()).items()})
+PROXY_SETS.update({ranker_set_name(key): proxies for key, proxies in task_rankers().items()})
 
 
 def resolve_proxies(names: Iterable[str] | str) -> list[str]:

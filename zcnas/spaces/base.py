@@ -23,6 +23,8 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -71,6 +73,25 @@ class TrainingRecipe:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+#: per-task structural rankers of the multi-task spaces (TNB101 micro and macro x 7 tasks), chosen with
+#: mean_log_rank on half of each task's architectures by experiments/structural_rankers.py; held-out
+#: Spearman 0.73-0.92 per task (experiments/results/structural_rankers/summary.md). Each is the task's
+#: default ranker (``space.default_ranker(task)``) and a named proxy set ``@zcnas_tnb101_micro_jigsaw_graph``.
+TASK_RANKERS = Path(__file__).with_name("task_rankers.json")
+
+
+def ranker_set_name(key: str) -> str:
+    """Name of the structural ranker set chosen for a space (``nb101``) or a space/task
+    (``tnb101_micro/jigsaw``) by experiments/structural_rankers.py: ``zcnas_<key>_graph``."""
+    return "zcnas_" + key.replace("/", "_") + "_graph"
+
+
+@lru_cache(maxsize=1)
+def task_rankers() -> dict[str, tuple[str, ...]]:
+    """``{"space/task": (graph features...)}`` from :data:`TASK_RANKERS`."""
+    return {key: tuple(proxies) for key, proxies in json.loads(TASK_RANKERS.read_text()).items()}
 
 
 class SearchSpace(ABC):

@@ -48,7 +48,7 @@ from zcnas.arch import Architecture
 from zcnas.errors import InputError, UnknownNameError, check_int
 from zcnas.graph import CellGraph, path_encoding
 from zcnas.spaces import register_space
-from zcnas.spaces.base import EnumerableSpace, echo
+from zcnas.spaces.base import EnumerableSpace, echo, ranker_set_name, task_rankers
 from zcnas.spaces.tnb101_defs import EDGES, JIGSAW_TILES, TASK_OUTPUTS, TASKS
 
 #: micro operations; the position is TNB101's digit
@@ -109,10 +109,8 @@ class _TNB101Space(EnumerableSpace):
     def default_ranker(self, task: str | None = None) -> str:
         """The task's structural ranker ``@zcnas_<space>_<task>_graph`` (graph features chosen on half
         of the task's architectures, experiments/results/structural_rankers), else ``default_proxies``."""
-        from zcnas.proxies.base import PROXY_SETS, ranker_set_name
-
-        name = ranker_set_name(f"{self.name}/{self.check_task(task or self.default_dataset)}")
-        return f"@{name}" if name in PROXY_SETS else self.default_proxies
+        key = f"{self.name}/{self.check_task(task or self.default_dataset)}"
+        return f"@{ranker_set_name(key)}" if key in task_rankers() else self.default_proxies
 
     def input_shape(self, dataset: str | None = None) -> tuple[int, int, int]:
         """Network input (C, H, W) for a task (jigsaw: 9 RGB tiles of 64 x 64 stacked on channels)."""
