@@ -496,6 +496,8 @@ def test_data_free_rows_are_stored_under_their_task(tmp_path):
             cfg = ScoringConfig(space=MICRO, build_options={"task": task}, input_shape=sp.input_shape(task))
             score_architectures(archs, ["params", "graph:count_c3"], cfg, store=st, progress=False)
         rows = st.frame("scores")
+        runs = st.runs()
+    assert sorted(runs["dataset"]) == ["autoencoder", "class_scene"]  # `zcnas store info --runs` names the task
     graph = rows[rows["proxy"] == "graph:count_c3"]
     assert set(graph["dataset"]) == {""}  # no network: a structural score serves every task
     rows = rows[rows["proxy"] == "params"]

@@ -135,6 +135,9 @@ def runs_summary(runs: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> pd.D
                 config = {}
             if isinstance(config, dict):
                 row.update({f: config.get(f, "") for f in SUMMARY_FIELDS})
+                task = (config.get("build_options") or {}).get("task")
+                if task:  # a multi-task space's network is the task's (TNB101): its rows are stored under it
+                    row["dataset"] = task
         for f in SUMMARY_FIELDS:
             if row[f] in ("", None, -1) and "scores" in counted:
                 vals = pd.unique(counted["scores"].loc[counted["scores"]["run_key"] == key, f])
