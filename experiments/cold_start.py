@@ -32,6 +32,11 @@ RUNS = [
     ("nb201", "@zcnas_nb201", 200, "0.940 on held-out function classes (experiments/results/proxy_family)"),
     ("nb101", "@zcnas_nb101_graph", 1000, "0.869 +- 0.002 over 5 held-out halves of the 30,001"),
     ("darts", "@zcnas_darts_graph", 1000, "0.795 +- 0.026 over 5 held-out halves of the 725 (NB301 surrogate truth)"),
+    # TNB101: the task's default ranker (`zcnas rank --space S --task T` with no --proxies takes it)
+    ("tnb101_micro/class_scene", "@zcnas_tnb101_micro_class_scene_graph", 1000,
+     "0.880 on held-out halves of the 4,096, class_scene (experiments/results/structural_rankers)"),
+    ("tnb101_macro/segmentsemantic", "@zcnas_tnb101_macro_segmentsemantic_graph", 1000,
+     "0.863 on held-out halves of the 3,256, segmentsemantic (experiments/results/structural_rankers)"),
 ]
 
 
@@ -46,7 +51,9 @@ def main(argv=None) -> int:
     for space, ranker, n, quality in RUNS:
         if args.only and ranker not in args.only.split(","):
             continue
-        cmd = [zcnas, "-q", "rank", "--space", space, "--sample", str(n), "--seed", "1", "--proxies", ranker,
+        space_name, _, task = space.partition("/")
+        cmd = [zcnas, "-q", "rank", "--space", space_name, "--sample", str(n), "--seed", "1", "--proxies", ranker,
+               *(["--task", task] if task else []),
                "--dataset", "cifar10", "--data-dir", f"{data}/images/cifar10-partial-real",
                "--backend", "process", "--workers", "2", "--format", "csv", "--top", "0"]
         load = os.getloadavg()[0]
@@ -64,6 +71,11 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     df = pd.DataFrame(rows)
+    if args.only and (out / "results.csv").exists():  # a partial rerun replaces its own rows only
+        old = pd.read_csv(out / "results.csv")
+        old = old[~old.set_index(["space", "ranker", "n"]).index.isin(df.set_index(["space", "ranker", "n"]).index)]
+        df = pd.concat([old, df], ignore_index=True)
+        rows = df.to_dict(orient="records")
     df.to_csv(out / "results.csv", index=False)
     lines = ["# Cold start to ranked output (`zcnas rank`, 2 worker processes, this 2-core CPU)", "",
              "Produced by `experiments/cold_start.py`: each row is one fresh `zcnas rank` process (imports, "
