@@ -362,3 +362,19 @@ def test_import_vis_json_agrees_with_csv(bench_root, tmp_path):
 def test_architecture_value_is_hashable_spec(space):
     a = space.sample(1, seed=0)[0]
     assert isinstance(a, Architecture) and hash(a) == hash(Architecture("nb101", a.spec))
+
+
+def test_naslib_tuples_decode_to_the_published_cell():
+    """NAS-Bench-Suite-Zero keys NB101 cells by NASLib's flattened (adjacency, op codes) tuple;
+    experiments/nb101_suitezero.py reads them as zcnas strings. This tuple's published params
+    (4.095778 M, naslib/data/zc_nasbench101.json) must be the parameter count of the cell it decodes to."""
+    from experiments.nb101_suitezero import naslib_tuple_to_arch
+
+    key = ("(0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, "
+           "1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 4, 4, 4, 1)")
+    arch = naslib_tuple_to_arch(key)
+    space = get_space("nb101")
+    cell = json.loads(arch)
+    assert cell["ops"][0] == "input" and cell["ops"][-1] == "output"
+    net = space.build(space.parse(arch))
+    assert sum(p.numel() for p in net.parameters()) == 4_095_778

@@ -121,6 +121,13 @@ PROXY_SETS: dict[str, tuple[str, ...]] = {
     "zcnas_nb101_graph": ("graph:-minlen[c3+c1]", "graph:count_c3", "graph:-out_indeg[mp]", "graph:maxon[c3]",
                           "graph:-maxon[mp]", "graph:-minlen[c3+c1+mp]", "graph:-maxlen[c1+mp]", "graph:outdeg_0",
                           "graph:-minlen[c1]"),
+    # NB101 for pools of mixed cell sizes: chosen (experiments/nb101_suitezero.py --choose, seed 0) to hold on
+    # both the 30,001 table (85 % full 7-vertex cells) and NAS-Bench-Suite-Zero's 500 cells (NASLib's sampler:
+    # mostly 2-5 vertices, 55 copies of the empty cell), where zcnas_nb101_graph ranks small cells badly.
+    # Held-out Spearman over 5 splits: 0.809 on the table (zcnas_nb101_graph 0.872), 0.780 on Suite-Zero's
+    # cells (zcnas_nb101_graph 0.720); experiments/results/nb101/suitezero/summary.md
+    "zcnas_nb101_robust_graph": ("graph:-maxon[c1+mp]", "graph:-out_indeg[mp]", "graph:paths[c3+c1]",
+                                 "graph:eff_count_c3", "graph:in_outdeg[c3+c1+mp]", "graph:paths[c3]"),
     # NB201, CIFAR-10 test accuracy after 200 epochs: 0.915 +- 0.032 over 5 splits (structure alone)
     "zcnas_nb201_graph": ("graph:eff_count_c3", "graph:paths[skip+c1+c3]", "graph:maxon[c1+c3]",
                           "graph:-paths[skip+pool]", "graph:paths[skip+c3]"),
