@@ -13,6 +13,7 @@ from zcnas.errors import InputError
 from zcnas.suite import (
     PairData,
     SuitePair,
+    best_per_pair,
     evaluate_pair,
     partial_spearman,
     run_suite,
@@ -66,6 +67,25 @@ def test_evaluate_pair_orients_columns_and_adds_aggregates():
     assert (res["n"] == 300).all()
     expected = stats.spearmanr(data.scores["own:info"], data.truth).statistic
     assert sp.loc["own:info", "value"] == pytest.approx(expected)
+
+
+def test_best_per_pair_ignores_columns_scored_on_a_small_subset():
+    data = synthetic_pair()
+    # 'lucky' is scored on 20 of 300 architectures where it happens to equal the truth
+    lucky = pd.Series(np.nan, index=data.scores.index)
+    lucky.iloc[:20] = data.truth.iloc[:20].to_numpy()
+    data.scores["own:lucky"] = lucky
+    data.columns = pd.concat([data.columns, pd.DataFrame([{"column": "own:lucky", "proxy": "lucky", "origin": "own",
+                                                     "source": "test", "n": 20, "higher_is_better": True}])],
+                          ignore_index=True)
+    res = evaluate_pair(data, bootstrap=20, aggregates=[])
+    sp = res[res["metric"] == "spearman"].set_index("column")
+    assert sp.loc["own:lucky", "value"] == pytest.approx(1.0) and sp.loc["own:lucky", "n"] == 20
+    best = best_per_pair(res).iloc[0]
+    assert best["best_own"] == "own:te_ntk" and best["own_n"] == 300
+    assert best_per_pair(res, min_coverage=0.0).iloc[0]["best_own"] == "own:lucky"
+    with pytest.raises(ValueError, match="min_coverage"):
+        best_per_pair(res, min_coverage=2.0)
 
 
 def test_partial_spearman_removes_what_size_explains():

@@ -509,8 +509,15 @@ def spearman_table(results: pd.DataFrame, *, metric: str = "spearman") -> pd.Dat
     return table.loc[table.notna().sum(axis=1).sort_values(ascending=False, kind="mergesort").index]
 
 
-def best_per_pair(results: pd.DataFrame, *, metric: str = "spearman") -> pd.DataFrame:
-    """Per pair: the best own column, the best published column and the best aggregate, by ``metric``."""
+def best_per_pair(results: pd.DataFrame, *, metric: str = "spearman", min_coverage: float = 0.5) -> pd.DataFrame:
+    """Per pair: the best own column, the best published column and the best aggregate, by ``metric``.
+
+    Only columns scored on at least ``min_coverage`` of the most-covered column of their kind in
+    that pair compete: a proxy run on 26 of 1,000 architectures (a wide interval on a different
+    subset) is not the pair's best because its point estimate happens to be high.
+    """
+    if not 0.0 <= min_coverage <= 1.0:
+        raise ValueError(f"min_coverage must lie in [0, 1], got {min_coverage}")
     sub = results[results["metric"] == metric]
     rows = []
     for (space, task), g in sub.groupby(["space", "task"], sort=False):
@@ -519,6 +526,7 @@ def best_per_pair(results: pd.DataFrame, *, metric: str = "spearman") -> pd.Data
                             ("published", (g["origin"] == "published") & (g["kind"] == "proxy")),
                             ("aggregate", g["kind"] == "aggregate")):
             part = g[mask].dropna(subset=["value"])
+            part = part[part["n"] >= min_coverage * part["n"].max()] if not part.empty else part
             if part.empty:
                 row.update({f"best_{label}": "", f"{label}_{metric}": np.nan, f"{label}_ci": "", f"{label}_n": 0})
                 continue
