@@ -12,6 +12,9 @@ Modes, measured in one run so that the ratios are fair on a shared machine:
 - ``--full-space``: every NB201 architecture (one per function class with ``--dedupe``) into a
   record store, timed; resumable, so the time reported is only meaningful for a fresh store.
 
+``--proxies shared`` measures only the four proxies that foresight also implements (synflow,
+jacob_cov, grad_norm, snip), the like-for-like comparison; the default is the five core proxies.
+
 Results unchanged: for each proxy, the Spearman correlation between fast and baseline scores and
 the fraction of bitwise-equal values. Run::
 
@@ -30,6 +33,22 @@ import time
 from pathlib import Path
 
 CORE = ("synflow", "jacob_cov", "grad_norm", "snip", "naswot")
+# the four proxies that foresight (SamsungLabs' zero-cost-nas) also implements: the fair comparison
+SHARED_WITH_FORESIGHT = ("synflow", "jacob_cov", "grad_norm", "snip")
+PROXY_SETS = {"core": CORE, "shared": SHARED_WITH_FORESIGHT}
+
+
+def _proxies(text: str) -> tuple[str, ...]:
+    """``core``, ``shared`` or a comma-separated list of registered proxies."""
+    if text in PROXY_SETS:
+        return PROXY_SETS[text]
+    from zcnas.proxies import list_proxies
+
+    names = tuple(p.strip() for p in text.split(",") if p.strip())
+    unknown = [p for p in names if p not in list_proxies()]
+    if unknown or not names:
+        raise SystemExit(f"--proxies: unknown {unknown or text!r}; use core, shared or names from `zcnas list proxies`")
+    return names
 
 
 def _peak_rss_mb() -> dict:
@@ -44,7 +63,7 @@ def _data_args(args) -> dict:
     return {"dataset": args.dataset, "data_dir": args.data_dir}
 
 
-def run_baseline(archs, config, batch, per_proxy: dict | None = None) -> tuple[dict, float]:
+def run_baseline(archs, config, batch, per_proxy: dict | None = None, proxies=CORE) -> tuple[dict, float]:
     """One proxy at a time on a fresh model: the reference way. ``per_proxy`` collects each
     proxy's seconds per architecture (model build included)."""
     import torch
@@ -58,7 +77,7 @@ def run_baseline(archs, config, batch, per_proxy: dict | None = None) -> tuple[d
     t0 = time.perf_counter()
     for a in archs:
         s = space_fmt(a)
-        for p in CORE:
+        for p in proxies:
             t1 = time.perf_counter()
             model = build_seeded(config.space, a, config.num_classes, config.seed)
             r = score_model(model, batch, [p], seed=config.seed, share=False)[p]
@@ -68,11 +87,11 @@ def run_baseline(archs, config, batch, per_proxy: dict | None = None) -> tuple[d
     return values, time.perf_counter() - t0
 
 
-def run_fast(archs, config, batch, backend) -> tuple[dict, float]:
+def run_fast(archs, config, batch, backend, proxies=CORE) -> tuple[dict, float]:
     from zcnas.ranking import score_architectures
 
     t0 = time.perf_counter()
-    long = score_architectures(archs, list(CORE), config, batch=batch, progress=False, backend=backend)
+    long = score_architectures(archs, list(proxies), config, batch=batch, progress=False, backend=backend)
     dt = time.perf_counter() - t0
     return {(r.arch, r.proxy): r.value for r in long.itertuples()}, dt
 
@@ -82,7 +101,7 @@ def compare(a: dict, b: dict) -> dict:
     from scipy.stats import spearmanr
 
     out = {}
-    for p in CORE:
+    for p in dict.fromkeys(k[1] for k in a):
         keys = [k for k in a if k[1] == p and k in b]
         x = np.array([a[k] for k in keys])
         y = np.array([b[k] for k in keys])
@@ -109,8 +128,11 @@ def main(argv=None) -> int:
                     help="score the whole space into STORE (with --dedupe) and time it")
     ap.add_argument("--dedupe", action="store_true", help="with --full-space: one score per function class")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--proxies", default="core",
+                    help="core (the five), shared (the four foresight also has) or a comma-separated list")
     ap.add_argument("--out", default="experiments/results/bench_throughput")
     args = ap.parse_args(argv)
+    proxies = _proxies(args.proxies)
 
     import torch
 
@@ -126,7 +148,7 @@ def main(argv=None) -> int:
     space = get_space("nb201")
     archs = space.sample(args.n, seed=args.seed)
     report: dict = {"n_archs": args.n, "batch_size": args.batch_size, "dataset": config.dataset,
-                    "proxies": CORE, "cpu_count": os.cpu_count(), "torch": torch.__version__,
+                    "proxies": list(proxies), "cpu_count": os.cpu_count(), "torch": torch.__version__,
                     "device": args.device, "modes": {}}
     results = {}
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -134,14 +156,14 @@ def main(argv=None) -> int:
         print(f"[{mode}] scoring {args.n} architectures ...", file=sys.stderr, flush=True)
         if mode == "baseline":
             per_proxy: dict = {}
-            vals, dt = run_baseline(archs, config, batch, per_proxy)
+            vals, dt = run_baseline(archs, config, batch, per_proxy, proxies)
             report["baseline_seconds_per_arch_by_proxy"] = {p: round(sum(v) / len(v), 4) for p, v in per_proxy.items()}
         elif mode.split("-")[0] in ("fast", "nchw") and mode.split("-")[-1].isdigit():
             workers = int(mode.split("-")[-1])
             backend = LocalBackend(threads=1) if workers == 1 and args.device != "cpu" else \
                 ProcessBackend(workers=workers, threads=1)
             layout = "contiguous" if mode.startswith("nchw") else "channels_last"
-            vals, dt = run_fast(archs, dataclasses.replace(config, memory_format=layout), batch, backend)
+            vals, dt = run_fast(archs, dataclasses.replace(config, memory_format=layout), batch, backend, proxies)
         else:
             ap.error(f"unknown mode {mode!r}")
         results[mode] = vals
@@ -168,10 +190,10 @@ def main(argv=None) -> int:
         with RecordStore(args.full_space) as st:  # a resumed run times only what was left
             prev = st.frame("scores")
             n_before = int((prev["run_key"] == cfg.run_key()).sum()) if len(prev) else 0
-        n_todo = len(space) * len(CORE)
+        n_todo = len(space) * len(proxies)
         t0 = time.perf_counter()
         with RecordStore(args.full_space) as st:
-            score_architectures(list(space.enumerate()), list(CORE), cfg, batch=batch, store=st,
+            score_architectures(list(space.enumerate()), list(proxies), cfg, batch=batch, store=st,
                                 backend=ProcessBackend(threads=1), progress=True)
         dt = time.perf_counter() - t0
         report["full_space"] = {"store": args.full_space, "seconds": round(dt, 1), "minutes": round(dt / 60, 1),
