@@ -15,6 +15,12 @@ network rather than of its function (``params``, ``flops``), which are computed 
 
     OMP_NUM_THREADS=1 python -m experiments.tnb101_score --space tnb101_micro --task class_scene \\
         --proxies params,synflow,meco,meco_opt,te_lr,l2_norm --store benchmarks_data/tnb101_zcnas_scores.h5
+
+All fourteen (space, task) pairs, round-robin, 20 new architectures each per round (every pair's
+scored set stays a uniform random prefix of its own order as the run goes on):
+
+    OMP_NUM_THREADS=1 python -m experiments.tnb101_score --space tnb101_micro,tnb101_macro --task all \\
+        --chunk 20 --store benchmarks_data/tnb101_zcnas_scores.h5
 """
 
 from __future__ import annotations
@@ -39,14 +45,20 @@ def arch_seed(seed: int, arch: str) -> int:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--space", default="tnb101_micro", choices=["tnb101_micro", "tnb101_macro"])
-    ap.add_argument("--task", default="class_scene")
+    ap.add_argument("--space", default="tnb101_micro",
+                    help="tnb101_micro, tnb101_macro, or a comma-separated list of both")
+    ap.add_argument("--task", default="class_scene",
+                    help="a task, a comma-separated list, or 'all' (the seven); several (space, task) pairs "
+                         "are visited round-robin, --chunk new architectures each per round")
     ap.add_argument("--proxies", default="params,synflow,meco,meco_opt,te_lr,l2_norm",
                     help="comma-separated data-free proxies")
     ap.add_argument("--store", required=True, help="HDF5 record store (created or resumed)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the init and the visiting order")
     ap.add_argument("--dedupe", action="store_true", help="score one architecture per canonical class")
-    ap.add_argument("--limit", type=int, default=0, help="stop after this many new architectures (0: all)")
+    ap.add_argument("--limit", type=int, default=0,
+                    help="stop after this many new architectures per pair (0: all)")
+    ap.add_argument("--chunk", type=int, default=20,
+                    help="with several pairs: new architectures per pair and round (default 20)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--nice", type=int, default=19, help="increment of this process's niceness")
     args = ap.parse_args(argv)
@@ -54,21 +66,50 @@ def main(argv=None) -> int:
     if args.nice:
         os.nice(args.nice)
 
-    import numpy as np
     import torch
 
     from zcnas import get_space
-    from zcnas.proxies import get_proxy, resolve_proxies, score_model
-    from zcnas.records import RecordStore
+    from zcnas.proxies import get_proxy, resolve_proxies
 
     torch.set_num_threads(args.threads)
-    sp = get_space(args.space)
-    task = sp.check_task(args.task)
     proxies = resolve_proxies(args.proxies)
     needy = [p for p in proxies if get_proxy(p).needs_data]
     if needy:
         raise SystemExit(f"tnb101_score: {needy} need image data, which TNB101 has none of here; "
                          f"choose data-free proxies (zcnas list proxies).")
+    pairs = []
+    for name in args.space.split(","):
+        if name.strip() not in ("tnb101_micro", "tnb101_macro"):
+            raise SystemExit(f"tnb101_score: --space {name.strip()!r} is not a TNB101 space; "
+                             f"use tnb101_micro, tnb101_macro or both, comma-separated.")
+        sp = get_space(name.strip())
+        tasks = sp.tasks if args.task == "all" else [t.strip() for t in args.task.split(",")]
+        pairs += [(sp, sp.check_task(t)) for t in tasks]
+    if len(pairs) == 1:
+        score_pair(*pairs[0], proxies, args, limit=args.limit)
+        return 0
+    total = {(sp.name, t): 0 for sp, t in pairs}
+    live = list(pairs)
+    while live:  # round-robin, so that every pair's own scores grow as a uniform sample together
+        for sp, t in list(live):
+            budget = args.chunk if not args.limit else min(args.chunk, args.limit - total[(sp.name, t)])
+            new = score_pair(sp, t, proxies, args, limit=budget)
+            total[(sp.name, t)] += new
+            if new < budget or (args.limit and total[(sp.name, t)] >= args.limit):
+                live.remove((sp, t))
+    return 0
+
+
+def score_pair(sp, task: str, proxies: list[str], args, limit: int = 0) -> int:
+    """Score up to ``limit`` (0: all) not yet scored architectures of one (space, task) pair into
+    ``args.store``; returns how many were scored. The store is open only while this runs, so its
+    snapshot between two calls is complete (the journal also keeps what a kill interrupts)."""
+    import numpy as np
+    import torch
+
+    from zcnas.proxies import get_proxy, score_model
+    from zcnas.records import RecordStore
+
     shape = sp.input_shape(task)
     #: proxies of the network rather than of its function (params, flops): never copied by --dedupe
     per_net = [p for p in proxies if not get_proxy(p).per_function]
@@ -81,6 +122,7 @@ def main(argv=None) -> int:
     members: dict[str, list[str]] = {}
     for a in archs:
         members.setdefault(sp.canonical(a) if args.dedupe else a, []).append(a)
+    new = 0
     with RecordStore(args.store, "a") as st:
         done: set[str] = set()
         if "scores" in st.tables():
@@ -94,9 +136,10 @@ def main(argv=None) -> int:
                                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}])
         log.info("%s: %d of %d architectures already scored; run key %s", args.store, len(done), len(archs), run_key)
         seen_class: set[str] = set()
-        new = 0
         t_start = time.time()
         for i in order:
+            if limit and new >= limit:
+                break
             a = archs[int(i)]
             cls = sp.canonical(a) if args.dedupe else a
             if cls in seen_class:
@@ -126,11 +169,9 @@ def main(argv=None) -> int:
             done.update(group)
             new += 1
             rate = (time.time() - t_start) / new
-            log.info("%d/%d %s (%d member(s)) %.1f s/net: %s", len(done), len(archs), a, len(group), rate,
-                     " ".join(f"{r.proxy}={r.value:.4g}" for r in res.values()))
-            if args.limit and new >= args.limit:
-                break
-    return 0
+            log.info("%s %s %d/%d %s (%d member(s)) %.1f s/net: %s", sp.name, task, len(done), len(archs), a,
+                     len(group), rate, " ".join(f"{r.proxy}={r.value:.4g}" for r in res.values()))
+    return new
 
 
 if __name__ == "__main__":

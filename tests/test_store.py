@@ -409,3 +409,28 @@ def test_cli_store_delete(tmp_path, capsys):
         assert list(s.frame("scores")["proxy"]) == ["zen"]
     assert main(["-q", "store", "delete", str(path), "--where", "proxy"]) == 1
     assert "COLUMN=VALUE" in capsys.readouterr().err
+
+
+def test_merge_stores_replaces_equal_keys_and_keeps_the_rest(tmp_path, capsys):
+    """Parts scored by several processes (one writer per file) become one store: rows of the source
+    are added, a row with an existing key replaces it, metadata the target lacks is copied."""
+    a, b, c = tmp_path / "a.h5", tmp_path / "b.h5", tmp_path / "c.h5"
+    with RecordStore(a, "w") as s:
+        s.append("scores", [score_row(0, "meco", 1.0), score_row(1, "meco", 2.0)])
+        s.set_meta("owner", "a")
+    with RecordStore(b, "w") as s:
+        s.append("scores", [score_row(1, "meco", 20.0), score_row(2, "meco", 3.0)])
+        s.set_meta("owner", "b")
+        s.set_meta("machine", "m2")
+    with RecordStore(a, "a") as s:
+        assert s.merge_from(b) == {"scores": 2}
+        got = dict(zip(s.frame("scores")["arch"], s.frame("scores")["value"]))
+        assert got == {"arch-0": 1.0, "arch-1": 20.0, "arch-2": 3.0}
+        assert s.meta["owner"] == "a" and s.meta["machine"] == "m2"
+        with pytest.raises(InputError, match="into itself"):
+            s.merge_from(a)
+    assert main(["-q", "store", "merge", str(c), str(a), str(b)]) == 0
+    with RecordStore(c, "r") as s:
+        assert len(s.frame("scores")) == 3
+    assert main(["-q", "store", "merge", str(c), str(tmp_path / "nope.h5")]) == 1
+    assert "nope.h5" in capsys.readouterr().err

@@ -1,9 +1,10 @@
-"""``zcnas store info|export|compact|delete|migrate PATH``: look into and maintain a record store."""
+"""``zcnas store info|export|compact|delete|merge|migrate PATH``: look into and maintain a record store."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 
 import pandas as pd
@@ -40,6 +41,10 @@ def add_parser(sub) -> None:
     a.add_argument("--where", action="append", required=True, metavar="COLUMN=V1[,V2...]",
                    help="rows whose COLUMN is one of the values; repeat to narrow (e.g. --where proxy=meco "
                         "--where run_key=score:...)")
+
+    a = actions.add_parser("merge", help="copy the rows of other stores into one (parts scored on several machines)")
+    a.add_argument("path", metavar="PATH", help="the store to merge into (created if missing)")
+    a.add_argument("sources", metavar="SOURCE", nargs="+", help="stores to copy from (read only)")
 
     a = actions.add_parser("migrate", help="upgrade a store written by an older zcnas")
     a.add_argument("path", metavar="PATH")
@@ -93,6 +98,17 @@ def run(args) -> int:
             n = store.delete(args.table, **where)
         log.info("removed %d row(s) of table %r from %s", n, args.table, args.path)
         print(n)
+    elif args.store_action == "merge":
+        from zcnas.errors import InputError
+
+        missing = [src for src in args.sources if not os.path.exists(src)]
+        if missing:
+            raise InputError(f"No record store at {', '.join(map(repr, missing))}; check the path(s) to merge from.")
+        with RecordStore(args.path, mode="a") as store:
+            for src in args.sources:
+                copied = store.merge_from(src)
+                log.info("merged %s into %s: %s", src, args.path,
+                         ", ".join(f"{n} {t}" for t, n in copied.items()) or "no rows")
     elif args.store_action == "migrate":
         print(migrate(args.path))
     return 0

@@ -423,6 +423,31 @@ class RecordStore:
         }
 
     # ---- query views (zcnas.records.views) ---------------------------------------------------------
+    def merge_from(self, other: str | os.PathLike | RecordStore) -> dict[str, int]:
+        """Copy every table of ``other`` (a store or its path, read without a lock, so its writer may
+        still be running) into this store: rows whose key is already here are replaced, as by
+        :meth:`append`; metadata keys of ``other`` that this store lacks are added. For stores scored on
+        several machines or processes (one writer per file) that should become one. Returns rows
+        copied per table."""
+        self._check_open(writing=True)
+        src = other if isinstance(other, RecordStore) else RecordStore(other, mode="r")
+        try:
+            if src.backend is self.backend or (self.lock_path is not None and src.lock_path == self.lock_path):
+                raise InputError(f"Cannot merge {self.path.name!r} into itself; name another store to merge from.")
+            copied = {}
+            for name in src.tables():
+                df = src.frame(name)
+                if len(df):
+                    copied[name] = self.append(name, df)
+            mine = self.meta
+            for key, value in src.meta.items():
+                if key not in mine:
+                    self.set_meta(key, value)
+        finally:
+            if src is not other:
+                src.close()
+        return copied
+
     def scores_wide(self, run_key: str | Sequence[str] | None = None, dataset: str | None = None,
                     space: str | None = None) -> pd.DataFrame:
         """Scores indexed by arch with one column per proxy (NaN where not ``ok``); with ``dataset``,
