@@ -9,8 +9,19 @@ Modes, measured in one run so that the ratios are fair on a shared machine:
 - ``nchw-1`` / ``nchw-2``: the same engine in the reference NCHW layout, where the computation is
   the baseline's and the values must be bitwise equal;
 - ``--ray``: the Ray backend on the same architectures, checked equal to the local result;
+- ``--interleave K``: ``baseline`` and ``fast-1`` (the engine in this process, one thread)
+  alternate on chunks of K architectures, in the order AB BA AB ..., each chunk timed on its own,
+  so that a change of machine load falls on both modes alike; the report gives the ratio of the
+  totals and the median and quartiles of the per-chunk ratios (the figure to quote on a shared
+  machine). Values of both modes are compared as for the other modes;
 - ``--full-space``: every NB201 architecture (one per function class with ``--dedupe``) into a
   record store, timed; resumable, so the time reported is only meaningful for a fresh store.
+
+``--foresight DIR`` makes the baseline the peer itself: foresight's ``find_measures`` (a checkout
+of SamsungLabs' zero-cost-nas at DIR, imported from there, never copied into zcnas) on the same
+networks (zcnas's build, same seed) and the same batch, NCHW as foresight leaves them; the
+``agreement`` then compares zcnas's values with foresight's own. Get it with
+``git clone https://github.com/SamsungLabs/zero-cost-nas DIR``.
 
 ``--proxies shared`` measures only the four proxies that foresight also implements (synflow,
 jacob_cov, grad_norm, snip), the like-for-like comparison; the default is the five core proxies.
@@ -36,6 +47,8 @@ CORE = ("synflow", "jacob_cov", "grad_norm", "snip", "naswot")
 # the four proxies that foresight (SamsungLabs' zero-cost-nas) also implements: the fair comparison
 SHARED_WITH_FORESIGHT = ("synflow", "jacob_cov", "grad_norm", "snip")
 PROXY_SETS = {"core": CORE, "shared": SHARED_WITH_FORESIGHT}
+#: what foresight raised on (the architecture, the measure, the error); zcnas records such a proxy as failed
+FORESIGHT_FAILURES: list[dict] = []
 
 
 def _proxies(text: str) -> tuple[str, ...]:
@@ -49,6 +62,14 @@ def _proxies(text: str) -> tuple[str, ...]:
     if unknown or not names:
         raise SystemExit(f"--proxies: unknown {unknown or text!r}; use core, shared or names from `zcnas list proxies`")
     return names
+
+
+def _foresight_version(path: str) -> str:
+    import subprocess
+
+    rev = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return (f"foresight (SamsungLabs/zero-cost-nas{' @ ' + rev.stdout.strip() if rev.returncode == 0 else ''}) "
+            f"find_measures, one measure per call")
 
 
 def _peak_rss_mb() -> dict:
@@ -87,6 +108,43 @@ def run_baseline(archs, config, batch, per_proxy: dict | None = None, proxies=CO
     return values, time.perf_counter() - t0
 
 
+def run_foresight(archs, config, batch, path: str, per_proxy: dict | None = None, proxies=CORE) -> tuple[dict, float]:
+    """foresight's own ``find_measures`` on each architecture (one deep copy per measure, as it does),
+    given the batch as a one-batch loader. ``path``: a checkout of SamsungLabs/zero-cost-nas."""
+    import torch
+    import torch.nn.functional as F
+
+    from zcnas.ranking.scoring import build_seeded
+
+    if path not in sys.path:
+        if not (Path(path) / "foresight" / "pruners" / "predictive.py").is_file():
+            raise SystemExit(f"--foresight {path}: no foresight/pruners/predictive.py there; clone "
+                             f"https://github.com/SamsungLabs/zero-cost-nas into it")
+        sys.path.insert(0, path)
+    from foresight.pruners.predictive import find_measures
+
+    torch.set_num_threads(1)
+    space_fmt = __import__("zcnas").get_space(config.space).format
+    loader = [(batch.inputs, batch.targets)]
+    info = ("random", 1, batch.num_classes)
+    values: dict = {}
+    t0 = time.perf_counter()
+    for a in archs:
+        s = space_fmt(a)
+        model = build_seeded(config.space, a, config.num_classes, config.seed)
+        for p in proxies:  # one call per measure, so that each is timed (find_measures copies per measure anyway)
+            t1 = time.perf_counter()
+            try:
+                values[(s, p)] = float(find_measures(model, loader, info, torch.device(config.device),
+                                                     loss_fn=F.cross_entropy, measure_names=[p])[p])
+            except Exception as exc:  # e.g. jacob_cov where no path reaches the input: x.grad is None
+                values[(s, p)] = float("nan")
+                FORESIGHT_FAILURES.append({"arch": s, "proxy": p, "error": f"{type(exc).__name__}: {exc}"[:200]})
+            if per_proxy is not None:
+                per_proxy.setdefault(p, []).append(time.perf_counter() - t1)
+    return values, time.perf_counter() - t0
+
+
 def run_fast(archs, config, batch, backend, proxies=CORE) -> tuple[dict, float]:
     from zcnas.ranking import score_architectures
 
@@ -94,6 +152,46 @@ def run_fast(archs, config, batch, backend, proxies=CORE) -> tuple[dict, float]:
     long = score_architectures(archs, list(proxies), config, batch=batch, progress=False, backend=backend)
     dt = time.perf_counter() - t0
     return {(r.arch, r.proxy): r.value for r in long.itertuples()}, dt
+
+
+def run_interleaved(archs, config, batch, chunk: int, proxies=CORE, foresight: str | None = None) -> dict:
+    """``baseline`` and ``fast-1`` (in-process) on the same chunks of ``archs``, alternating which goes
+    first (AB, BA, ...), after one untimed warm-up architecture each. Returns both modes' values,
+    totals and per-chunk seconds, and the per-chunk ratios."""
+    import numpy as np
+
+    from zcnas.ranking.backends import LocalBackend
+
+    if chunk < 1:
+        raise SystemExit(f"--interleave {chunk}: give a chunk size of at least 1 architecture")
+    backend = LocalBackend(threads=1)
+
+    def baseline(part):
+        if foresight:
+            return run_foresight(part, config, batch, foresight, None, proxies)
+        return run_baseline(part, config, batch, None, proxies)
+
+    baseline(archs[:1])  # warm-up: imports, allocator, kernels
+    run_fast(archs[:1], config, batch, backend, proxies)
+    vals = {"baseline": {}, "fast-1": {}}
+    secs = {"baseline": [], "fast-1": []}
+    for i, start in enumerate(range(0, len(archs), chunk)):
+        part = archs[start:start + chunk]
+        order = ("baseline", "fast-1") if i % 2 == 0 else ("fast-1", "baseline")
+        for mode in order:
+            v, dt = baseline(part) if mode == "baseline" else run_fast(part, config, batch, backend, proxies)
+            vals[mode].update(v)
+            secs[mode].append(dt)
+    ratios = np.array(secs["baseline"]) / np.array(secs["fast-1"])
+    q1, med, q3 = (float(x) for x in np.percentile(ratios, [25, 50, 75]))
+    return {"values": vals, "seconds": secs,
+            "summary": {"chunk": chunk, "chunks": len(ratios),
+                        "baseline_s_per_arch": round(sum(secs["baseline"]) / len(archs), 4),
+                        "fast1_s_per_arch": round(sum(secs["fast-1"]) / len(archs), 4),
+                        "ratio_of_totals": round(sum(secs["baseline"]) / sum(secs["fast-1"]), 2),
+                        "ratio_median": round(med, 2), "ratio_q1": round(q1, 2), "ratio_q3": round(q3, 2),
+                        "ratio_min": round(float(ratios.min()), 2), "ratio_max": round(float(ratios.max()), 2),
+                        "chunk_ratios": [round(float(r), 2) for r in ratios]}}
 
 
 def compare(a: dict, b: dict) -> dict:
@@ -123,6 +221,11 @@ def main(argv=None) -> int:
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--modes", default="baseline,nchw-1,fast-1,fast-2",
                     help="comma-separated modes: baseline, fast-N, nchw-N (N worker processes); '' for none")
+    ap.add_argument("--interleave", type=int, default=0, metavar="K",
+                    help="alternate baseline and fast-1 (in-process) on chunks of K architectures (AB BA ...) "
+                         "and report the per-chunk ratios; replaces --modes")
+    ap.add_argument("--foresight", metavar="DIR", default=None,
+                    help="baseline = foresight's own find_measures from a checkout of SamsungLabs/zero-cost-nas")
     ap.add_argument("--ray", action="store_true", help="also check the Ray backend on the same archs")
     ap.add_argument("--full-space", metavar="STORE", default=None,
                     help="score the whole space into STORE (with --dedupe) and time it")
@@ -149,14 +252,30 @@ def main(argv=None) -> int:
     archs = space.sample(args.n, seed=args.seed)
     report: dict = {"n_archs": args.n, "batch_size": args.batch_size, "dataset": config.dataset,
                     "proxies": list(proxies), "cpu_count": os.cpu_count(), "torch": torch.__version__,
-                    "device": args.device, "modes": {}}
+                    "device": args.device, "modes": {},
+                    "baseline": _foresight_version(args.foresight) if args.foresight else
+                    "zcnas proxies one at a time, each on a fresh model (share=False)"}
     results = {}
-    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    modes = [] if args.interleave else [m.strip() for m in args.modes.split(",") if m.strip()]
+    if args.interleave:
+        print(f"[interleaved] baseline and fast-1 on chunks of {args.interleave} of {args.n} architectures ...",
+              file=sys.stderr, flush=True)
+        inter = run_interleaved(archs, config, batch, args.interleave, proxies, args.foresight)
+        results.update(inter["values"])
+        report["interleaved"] = inter["summary"]
+        report["interleaved"]["agreement"] = compare(results["baseline"], results["fast-1"])
+        for mode, secs in inter["seconds"].items():
+            report["modes"][mode] = {"seconds": round(sum(secs), 2), "archs_per_s": round(args.n / sum(secs), 3),
+                                     "s_per_arch": round(sum(secs) / args.n, 4)}
+        print(f"[interleaved] ratio of totals {inter['summary']['ratio_of_totals']}x, per-chunk median "
+              f"{inter['summary']['ratio_median']}x [{inter['summary']['ratio_q1']}, {inter['summary']['ratio_q3']}]",
+              file=sys.stderr, flush=True)
     for mode in modes:
         print(f"[{mode}] scoring {args.n} architectures ...", file=sys.stderr, flush=True)
         if mode == "baseline":
             per_proxy: dict = {}
-            vals, dt = run_baseline(archs, config, batch, per_proxy, proxies)
+            vals, dt = (run_foresight(archs, config, batch, args.foresight, per_proxy, proxies) if args.foresight
+                        else run_baseline(archs, config, batch, per_proxy, proxies))
             report["baseline_seconds_per_arch_by_proxy"] = {p: round(sum(v) / len(v), 4) for p, v in per_proxy.items()}
         elif mode.split("-")[0] in ("fast", "nchw") and mode.split("-")[-1].isdigit():
             workers = int(mode.split("-")[-1])
@@ -170,7 +289,7 @@ def main(argv=None) -> int:
         report["modes"][mode] = {"seconds": round(dt, 2), "archs_per_s": round(args.n / dt, 3),
                                  "s_per_arch": round(dt / args.n, 4)}
         print(f"[{mode}] {dt:.1f} s, {args.n / dt:.3f} arch/s", file=sys.stderr, flush=True)
-    if "baseline" in results:
+    if "baseline" in results and not args.interleave:
         base = report["modes"]["baseline"]["seconds"]
         for mode in results:
             report["modes"][mode]["speedup_vs_baseline"] = round(base / report["modes"][mode]["seconds"], 2)
@@ -200,6 +319,9 @@ def main(argv=None) -> int:
                                 "dedupe": args.dedupe, "memory_format": cfg.memory_format,
                                 "rows_already_in_store": n_before, "rows_total": n_todo,
                                 "run_key": cfg.run_key(), "workers": os.cpu_count()}
+    if args.foresight:
+        report["foresight_failures"] = FORESIGHT_FAILURES
+    report["load_average"] = [round(x, 2) for x in os.getloadavg()]
     report.update(_peak_rss_mb())
     if torch.cuda.is_available() and args.device != "cpu":
         report["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)

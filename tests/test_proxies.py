@@ -39,7 +39,8 @@ def snapshot(model: nn.Module):
     hooks = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
                 for m in model.modules())
     return ({k: v.clone() for k, v in model.state_dict().items()}, model.training, hooks,
-            [p.grad for p in model.parameters()], [type(m) for m in model.modules()])
+            [p.grad for p in model.parameters()], [type(m) for m in model.modules()],
+            [m.training for m in model.modules()], ["forward" in vars(m) for m in model.modules()])
 
 
 @pytest.mark.parametrize("name", list_proxies())
@@ -145,6 +146,30 @@ def test_any_module_and_batch_forms():
         score_model(net, 42, ["snip"])
 
 
+def test_scoring_restores_modes_and_forwards_even_when_the_network_fails():
+    """The engine runs the caller's modules on private tensor copies (no deep copy), switching
+    modes and bypassing batch norm for synflow: a model in mixed modes comes back as it was, also
+    when its forward raises half-way."""
+    model, batch = tiny_net(), tiny_batch()
+    model.train()
+    model.cells[0].eval()  # mixed modes, as a user's half-frozen network
+    before = snapshot(model)
+    res = score_model(model, batch, ["synflow", "synflow_bn", "jacob_cov", "naswot", "snip"], input_shape=(3, 16, 16))
+    assert all(r.ok for r in res.values())
+    assert snapshot(model)[1:] == before[1:]
+
+    class Boom(nn.Module):
+        def forward(self, x):
+            raise RuntimeError("boom")
+
+    model.classifier = Boom()
+    before = snapshot(model)
+    res = score_model(model, batch, ["synflow", "jacob_cov"], input_shape=(3, 16, 16))
+    assert all(r.status == "failed" and "boom" in r.reason for r in res.values())
+    after = snapshot(model)
+    assert after[1:] == before[1:]
+
+
 def test_registry_rejects_duplicate_names():
     with pytest.raises(InputError, match="already registered"):
         PROXIES.add("synflow", None)
@@ -159,11 +184,11 @@ def test_out_of_memory_splits_the_batch(monkeypatch):
     real = base.ProxyContext._chunked_pass
     seen = []
 
-    def limited(self, batch, loss, jacobian, chunks):
+    def limited(self, batch, loss, jacobian, codes, chunks):
         seen.append(chunks)
         if chunks < 2:
             raise torch.OutOfMemoryError("simulated: CUDA out of memory")
-        return real(self, batch, loss, jacobian, chunks)
+        return real(self, batch, loss, jacobian, codes, chunks)
 
     monkeypatch.setattr(base.ProxyContext, "_chunked_pass", limited)
     split = score_model(model, (x, y), ["naswot", "jacob_cov", "grad_norm"], input_shape=(3, 16, 16))

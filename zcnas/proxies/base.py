@@ -8,6 +8,7 @@ model; the caller's parameters, buffers, mode and hooks are never touched.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -264,6 +265,57 @@ class ProxyContext:
         m.train(train)
         return m
 
+    def private_tensors(self, dtype: torch.dtype | None = None, grad: bool = True,
+                        transform: Callable[[torch.Tensor], torch.Tensor] | None = None
+                        ) -> tuple[dict[str, torch.Tensor], dict[int, torch.Tensor]]:
+        """Copies of the caller's parameters and buffers, for :meth:`call` (what :meth:`fresh_copy`
+        gives without copying the modules, which costs more than the tensors on small networks):
+        in the context's memory format, floating tensors cast to ``dtype`` and passed through
+        ``transform``; parameters that require grad in the model do so here when ``grad``.
+        Returns ``({name: tensor}, {id(model tensor): tensor})``."""
+        named: dict[str, torch.Tensor] = {}
+        by_id: dict[int, torch.Tensor] = {}
+        for kind, items in (("p", self.model.named_parameters()), ("b", self.model.named_buffers())):
+            for name, t in items:
+                c = t.detach()
+                fmt = self.memory_format if (self.memory_format is not None and c.dim() == 4) else None
+                cast = dtype if (dtype is not None and c.is_floating_point()) else c.dtype
+                c = c.to(dtype=cast, memory_format=fmt, copy=True) if fmt is not None else c.to(dtype=cast, copy=True)
+                if transform is not None and c.is_floating_point():
+                    c = transform(c)
+                if kind == "p" and grad and t.requires_grad:
+                    c.requires_grad_(True)
+                named[name] = by_id[id(t)] = c
+        return named, by_id
+
+    @contextlib.contextmanager
+    def modes(self, train: bool, bypass: tuple[type, ...] = ()):
+        """The caller's model in train or eval mode, modules of the ``bypass`` types passing their
+        input through; every module's mode and ``forward`` are restored on exit. With
+        :meth:`private_tensors` and :meth:`call`, the model's own tensors are never touched."""
+        saved = [(mod, mod.training) for mod in self.model.modules()]
+        bypassed = []
+        try:
+            self.model.train(train)
+            for mod in self.model.modules():
+                if bypass and isinstance(mod, bypass):
+                    bypassed.append((mod, mod.__dict__.get("forward", _MISSING)))
+                    mod.forward = _identity_forward
+            yield self.model
+        finally:
+            for mod, before in bypassed:
+                if before is _MISSING:
+                    mod.__dict__.pop("forward", None)
+                else:
+                    mod.forward = before
+            for mod, was in saved:
+                mod.training = was
+
+    def call(self, tensors: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """The caller's network on ``x`` with ``tensors`` (from :meth:`private_tensors`) in place of
+        its parameters and buffers (``torch.func.functional_call``; batch norm updates the copies)."""
+        return torch.func.functional_call(self.model, tensors, (x,))
+
     def generator(self, offset: int = 0) -> torch.Generator:
         g = torch.Generator(device=self.device)
         g.manual_seed(self.seed + offset)
@@ -278,7 +330,7 @@ class ProxyContext:
 
     # -- shared passes --
     #: names of the shared passes below; proxies declare the ones they use (``uses=``)
-    PASSES = ("loss_gradients", "jacobian")
+    PASSES = ("loss_gradients", "jacobian", "relu_codes")
 
     def plan(self, passes: Iterable[str]) -> None:
         """Announce the shared passes the coming proxies use, so one forward can serve several."""
@@ -287,31 +339,49 @@ class ProxyContext:
     def loss_gradients(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(weight, grad) of every conv/linear layer after one loss backward on the batch, model in
         train mode (the foresight setting for grad_norm, snip and fisher)."""
-        return self.cached("loss_gradients", lambda: self._forward_pass(loss=True, jacobian=self._joint())[0])
+        return self._served("loss_gradients")
+
+    def input_jacobian(self) -> torch.Tensor:
+        """The Jacobian of the summed output w.r.t. the input (N, C*H*W), from one train-mode
+        forward with the input requiring grad."""
+        return self._served("jacobian")
+
+    def relu_code_kernel(self) -> torch.Tensor:
+        """The NASWOT binary-code kernel K (N, N) of the ReLU inputs, from one train-mode forward."""
+        return self._served("relu_codes")
 
     def input_jacobian_and_relu_codes(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """One train-mode forward with the input requiring grad: the Jacobian of the summed output
-        w.r.t. the input (N, C*H*W) and the NASWOT binary-code kernel K (N, N) of ReLU inputs."""
-        return self.cached("jacobian_relu", lambda: self._forward_pass(loss=self._joint(), jacobian=True)[1])
+        """:meth:`input_jacobian` and :meth:`relu_code_kernel` (from one pass when both are planned)."""
+        return self.input_jacobian(), self.relu_code_kernel()
 
-    def _joint(self) -> bool:
-        planned = getattr(self, "_planned", set())
-        return (self.share and {"loss_gradients", "jacobian"} <= planned and self.batch is not None
-                and self.batch.targets is not None)
+    def _served(self, what: str):
+        """What one of the passes gives, from the cache or from a forward that also computes what
+        the planned proxies will ask for next (each is what a separate pass would give)."""
+        if self.share and what in self._cache:
+            return self._cache[what]
+        planned = getattr(self, "_planned", set()) if self.share else set()
+        labels = self.batch is not None and self.batch.targets is not None
+        want = {what} | ({p for p in planned if p in self.PASSES} if self.share else set())
+        if not labels and what != "loss_gradients":
+            want.discard("loss_gradients")
+        out = self._forward_pass(loss="loss_gradients" in want, jacobian="jacobian" in want,
+                                 codes="relu_codes" in want, name=what)
+        return out[what]
 
-    def _forward_pass(self, *, loss: bool, jacobian: bool):
-        """One train-mode forward on a fresh copy serving the loss gradients, the input Jacobian
-        and the ReLU-code kernel together (each is what a separate pass would give).
+    def _forward_pass(self, *, loss: bool, jacobian: bool, codes: bool = False, name: str = "jacobian") -> dict:
+        """One train-mode forward serving the loss gradients, the input Jacobian and the ReLU-code
+        kernel together (each is what a separate pass would give), through :meth:`call` on
+        private copies of the model's tensors.
 
         If the device runs out of memory (``torch.OutOfMemoryError``), the batch is split in
         halves, then quarters, ... (batch-norm statistics are then per chunk, as in foresight's
         ``split_data``); the loss gradient is the size-weighted sum over chunks."""
-        batch = self.require_data("loss_gradients" if loss else "jacobian", labels=loss)
+        batch = self.require_data(name, labels=loss)
         n = batch.inputs.shape[0]
         chunks = 1
         while True:
             try:
-                out = self._chunked_pass(batch, loss, jacobian, chunks)
+                grads, jac, kernel = self._chunked_pass(batch, loss, jacobian, codes, chunks)
                 break
             except torch.OutOfMemoryError:
                 if chunks >= n:
@@ -319,20 +389,25 @@ class ProxyContext:
                 chunks = min(n, chunks * 2)
                 if self.device.type == "cuda":
                     torch.cuda.empty_cache()
-        grads, jac_out = out
+        out = {}
+        if loss:
+            out["loss_gradients"] = grads
+        if jacobian:
+            out["jacobian"] = jac
+        if codes:
+            out["relu_codes"] = kernel
         if self.share:
-            if jacobian:
-                self._cache["jacobian_relu"] = jac_out
-            if loss:
-                self._cache["loss_gradients"] = grads
-        return grads, jac_out
+            self._cache.update(out)
+        return out
 
-    def _chunked_pass(self, batch: ProxyBatch, loss: bool, jacobian: bool, chunks: int):
-        m = self.fresh_copy(train=True)
+    def _chunked_pass(self, batch: ProxyBatch, loss: bool, jacobian: bool, codes_wanted: bool, chunks: int):
+        tensors, by_id = self.private_tensors(grad=loss)
+        weighted = [mod for mod in self.model.modules() if is_weighted_layer(mod)]
+        leaves = [by_id[id(mod.weight)] for mod in weighted if by_id[id(mod.weight)].requires_grad]
         n = batch.inputs.shape[0]
         bounds = [(i * n // chunks, (i + 1) * n // chunks) for i in range(chunks)]
         codes: dict[int, list[torch.Tensor]] = {}
-        kernel = torch.zeros(n, n, dtype=torch.float64, device=self.device) if jacobian else None
+        kernel = torch.zeros(n, n, dtype=torch.float64, device=self.device) if codes_wanted else None
 
         def hook(mod, inp, _out):
             t = inp[0].detach()
@@ -344,34 +419,44 @@ class ProxyContext:
             else:  # codes of every chunk are needed for the cross-chunk kernel entries
                 codes.setdefault(id(mod), []).append(c.cpu())
 
-        relus = [mod for mod in m.modules() if isinstance(mod, nn.ReLU)]
-        handles = [mod.register_forward_hook(hook) for mod in relus] if jacobian else []
         jacs = []
-        try:
-            for lo, hi in bounds:
-                x = batch.inputs[lo:hi].detach().clone().requires_grad_(jacobian)
-                y = m(x)
-                if jacobian:
-                    (jac,) = torch.autograd.grad(y, x, torch.ones_like(y), allow_unused=True,
-                                                 retain_graph=loss)
-                    # every path from the input cut: the output is constant
-                    jacs.append((torch.zeros_like(x) if jac is None else jac).reshape(hi - lo, -1).detach())
-                if loss:
-                    part = self.loss_fn(y, batch.targets[lo:hi])
-                    (part * ((hi - lo) / n) if chunks > 1 else part).backward()
-                del y
-        finally:
-            for h in handles:
-                h.remove()
-        grads = jac_out = None
-        if jacobian:
+        with self.modes(train=True):
+            relus = [mod for mod in self.model.modules() if isinstance(mod, nn.ReLU)]
+            handles = [mod.register_forward_hook(hook) for mod in relus] if codes_wanted else []
+            try:
+                for lo, hi in bounds:
+                    x = batch.inputs[lo:hi].detach().clone().requires_grad_(jacobian)
+                    with torch.set_grad_enabled(loss or jacobian):
+                        y = self.call(tensors, x)
+                    if jacobian:
+                        (jac,) = torch.autograd.grad(y, x, torch.ones_like(y), allow_unused=True,
+                                                     retain_graph=loss)
+                        # every path from the input cut: the output is constant
+                        jacs.append((torch.zeros_like(x) if jac is None else jac).reshape(hi - lo, -1).detach())
+                    if loss and leaves:
+                        part = self.loss_fn(y, batch.targets[lo:hi])
+                        (part * ((hi - lo) / n) if chunks > 1 else part).backward(inputs=leaves)
+                    del y
+            finally:
+                for h in handles:
+                    h.remove()
+        grads = None
+        if codes_wanted:
             for per_chunk in codes.values():
                 _add_code_kernel(kernel, torch.cat(per_chunk).to(self.device))
-            jac_out = (torch.cat(jacs), kernel)
         if loss:
-            grads = [(mod.weight.detach(), mod.weight.grad.detach() if mod.weight.grad is not None
-                      else torch.zeros_like(mod.weight)) for mod in m.modules() if is_weighted_layer(mod)]
-        return grads, jac_out
+            grads = []
+            for mod in weighted:
+                w = by_id[id(mod.weight)]
+                grads.append((w.detach(), w.grad.detach() if w.grad is not None else torch.zeros_like(w)))
+        return grads, (torch.cat(jacs) if jacobian else None), kernel
+
+
+_MISSING = object()
+
+
+def _identity_forward(x, *args, **kwargs):
+    return x
 
 
 def _add_code_kernel(kernel: torch.Tensor, codes: torch.Tensor) -> None:

@@ -31,14 +31,6 @@ def snip(ctx: ProxyContext) -> float:
     return float(sum((w * g).abs().sum() for w, g in ctx.loss_gradients()))
 
 
-def _remove_batchnorm(module: nn.Module) -> None:
-    for name, child in module.named_children():
-        if isinstance(child, nn.modules.batchnorm._BatchNorm):
-            setattr(module, name, nn.Identity())
-        else:
-            _remove_batchnorm(child)
-
-
 @proxy("synflow", needs_data=False, bn=False,
        reference="Tanaka et al., Pruning neural networks without any data by iteratively conserving "
                  "synaptic flow, NeurIPS 2020")
@@ -48,24 +40,18 @@ def synflow(ctx: ProxyContext, bn: bool = False) -> float:
     """Synaptic flow: sum of |w * dR/dw| with R the summed output of the network whose parameters are
     replaced by their absolute values, for an all-ones input of one image.
 
-    Computed in float64 on a private copy, with batch-norm layers bypassed (``synflow``) or kept
+    Computed in float64 on private copies of the parameters, with batch-norm layers bypassed (``synflow``) or kept
     in eval mode (``synflow_bn``); no data is needed, only the input shape."""
-    m = ctx.fresh_copy(train=False)
-    if not bn:
-        _remove_batchnorm(m)
-    m = m.double()
-    with torch.no_grad():
-        for p in m.parameters():
-            p.abs_()
-        for b in m.buffers():
-            if b.is_floating_point():
-                b.abs_()
+    tensors, by_id = ctx.private_tensors(dtype=torch.float64, transform=torch.abs)
+    bypass = () if bn else (nn.modules.batchnorm._BatchNorm,)
     x = torch.ones((1, *ctx.input_shape), dtype=torch.float64, device=ctx.device)
-    m(x).sum().backward()
+    with ctx.modes(train=False, bypass=bypass) as m:
+        ctx.call(tensors, x).sum().backward()
     total = torch.zeros((), dtype=torch.float64, device=ctx.device)
     for mod in m.modules():
-        if is_weighted_layer(mod) and mod.weight.grad is not None:
-            total += (mod.weight * mod.weight.grad).abs().sum()
+        w = by_id.get(id(mod.weight)) if is_weighted_layer(mod) else None
+        if w is not None and w.grad is not None:
+            total += (w * w.grad).abs().sum()
     return float(total.detach())
 
 
@@ -75,7 +61,7 @@ def jacob_cov(ctx: ProxyContext) -> float:
     """Correlation of input Jacobians across the batch: with Sigma the correlation matrix of the
     per-image Jacobians of the summed output and lambda its eigenvalues,
     ``-sum(log(lambda + k) + 1 / (lambda + k))`` with k = 1e-5 (higher is better)."""
-    jac, _ = ctx.input_jacobian_and_relu_codes()
+    jac = ctx.input_jacobian()
     if not bool(jac.abs().sum()):
         raise FloatingPointError("the input Jacobian is zero: the output does not depend on the input")
     corr = torch.corrcoef(jac.to(torch.float64))
@@ -84,12 +70,12 @@ def jacob_cov(ctx: ProxyContext) -> float:
     return float(-torch.sum(torch.log(eig + k) + 1.0 / (eig + k)))
 
 
-@proxy("naswot", aliases=("nwot", "hook_logdet"), uses=("jacobian",),
+@proxy("naswot", aliases=("nwot", "hook_logdet"), uses=("relu_codes",),
        reference="Mellor et al., Neural Architecture Search without Training, ICML 2021")
 def naswot(ctx: ProxyContext) -> float:
     """log|K_H|: log-determinant of the kernel of binary ReLU activation codes, where
     K_H[i, j] = number of ReLU units on which images i and j agree (both active or both inactive)."""
-    _, kernel = ctx.input_jacobian_and_relu_codes()
+    kernel = ctx.relu_code_kernel()
     sign, logdet = torch.linalg.slogdet(kernel)
     if sign <= 0:
         raise FloatingPointError("activation kernel is singular (determinant 0)")

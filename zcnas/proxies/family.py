@@ -211,7 +211,7 @@ def epe_nas(ctx: ProxyContext, k: float = 1e-5) -> float:
     that class's per-image Jacobians of the summed output (a single image gives corr = 1; with more
     than 100 classes s_c is divided by the class size); the score is
     sum_{c, c'} |s_c - s_c'| / (number of classes present) (higher is better)."""
-    jac, _ = ctx.input_jacobian_and_relu_codes()
+    jac = ctx.input_jacobian()
     targets = ctx.batch.targets.detach().cpu().numpy()
     jac = jac.detach().to(torch.float64).cpu().numpy()
     n_classes = ctx.batch.num_classes or int(targets.max()) + 1
