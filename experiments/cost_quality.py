@@ -26,6 +26,11 @@ Caveats, stated in the outputs: the store's seconds were recorded on a shared 2-
 (upper bounds of a quiet machine's); NB101 and DARTS quality is measured on the scored sample's
 held-out half (n given); DARTS truth is a surrogate's prediction.
 
+TNB101 (``--spaces tnb101_micro,tnb101_macro``): one row set per task (the network and the truth
+change with it), on the architectures where every own proxy is present (the scoring run covers a
+uniform random prefix of each pair; ``--min-rich``), the quality against that task's validation
+metric; ``--budget`` with ``--task`` reads them.
+
 Run:  ZCNAS_DATA=../shared/benchmarks nice python experiments/cost_quality.py
 Writes experiments/results/cost_quality/{<space>.csv, summary.md} and zcnas/budget_table.csv.
 """
@@ -65,6 +70,34 @@ AZ_GROUP = {"az_expressivity", "az_progressivity", "az_trainability"}
 #: meco and meco_opt read one cached pass (the pass time is recorded on whichever ran first)
 MECO_GROUP = {"meco", "meco_opt"}
 GROUPS = (PASS_GROUP, AZ_GROUP, MECO_GROUP)
+TNB101_TASKS = ("class_scene", "class_object", "jigsaw", "room_layout", "segmentsemantic", "normal", "autoencoder")
+
+
+def pairs_of(names: str) -> list[tuple[str, str]]:
+    """``--spaces`` items as (space, task) pairs: ``nb201`` -> (nb201, ""); ``tnb101_micro`` -> its
+    seven tasks; ``tnb101_macro/jigsaw`` -> that one."""
+    out = []
+    for item in (x.strip() for x in names.split(",") if x.strip()):
+        space, _, task = item.partition("/")
+        if space.startswith("tnb101"):
+            out += [(space, t) for t in ((task,) if task else TNB101_TASKS)]
+        else:
+            out.append((space, ""))
+    return out
+
+
+def spec_of(space: str, task: str) -> tuple[str, str, str, str]:
+    """(importer, truth metric, dataset of the scores, what the truth is) of a pair."""
+    if not task:
+        return SPACES[space]
+    from zcnas.records.importers_tnb101 import _METRIC_DOC
+
+    importer = "tnb101-tables" if space == "tnb101_micro" else "tnb101-macro-tables"
+    return importer, f"tnb101_{task}_valid", task, f"TNB101 {task}: {_METRIC_DOC[task][0]}"
+
+
+def pair_file(space: str, task: str) -> str:
+    return f"{space}-{task}.csv" if task else f"{space}.csv"
 
 
 def _group(p: str) -> set[str]:
@@ -74,9 +107,10 @@ CAPS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, math.inf)
 
 def own_scores(space: str, dataset: str) -> tuple[pd.DataFrame, pd.Series]:
     """Wide own scores (arch x proxy; data-free rows serve every dataset) and median seconds per proxy."""
-    with RecordStore(ROOT / "benchmarks_data" / f"{space}_zcnas_scores.h5", mode="r") as st:
+    store = "tnb101" if space.startswith("tnb101") else space  # one store holds both TNB101 spaces
+    with RecordStore(ROOT / "benchmarks_data" / f"{store}_zcnas_scores.h5", mode="r") as st:
         long = st.frame("scores")
-    long = long[long["dataset"].isin([dataset, ""])]
+    long = long[long["dataset"].isin([dataset, ""]) & (long["space"].isin([space, ""]) if "space" in long else True)]
     ok = long[long["status"] == "ok"]
     wide = ok.pivot_table(index="arch", columns="proxy", values="value", aggfunc="last")
     computed = long[(long["seconds"] > 0) & ~long["reason"].astype(str).str.contains("copied")]
@@ -104,7 +138,7 @@ def ranker_cost(proxies: list[str], secs: pd.Series, build_s: float, graph_s: fl
     return (build_s if network else 0.0) + sum(groups.values()) + (graph_s if len(network) < len(proxies) else 0.0)
 
 
-def measure_build(space_name: str, n: int) -> float:
+def measure_build(space_name: str, n: int, task: str = "") -> float:
     import torch
 
     from zcnas.spaces.seeding import build_seeded
@@ -114,13 +148,16 @@ def measure_build(space_name: str, n: int) -> float:
     times = []
     for a in space.sample(n, seed=123):
         t0 = time.perf_counter()
-        build_seeded(space_name, a, 10, 0)
+        if task:  # TNB101: the task fixes the heads (no num_classes)
+            build_seeded(space_name, a, None, 0, input_shape=space.input_shape(task), task=task)
+        else:
+            build_seeded(space_name, a, 10, 0)
         times.append(time.perf_counter() - t0)
     return float(np.median(times))
 
 
-def run_space(space_name: str, args) -> pd.DataFrame:
-    importer, metric, dataset, what = SPACES[space_name]
+def run_space(space_name: str, args, task: str = "") -> pd.DataFrame:
+    importer, metric, dataset, what = spec_of(space_name, task)
     space = get_space(space_name)
     st = RecordStore.memory()
     run_importer(importer, st, data_root=args.data_root)
@@ -129,6 +166,12 @@ def run_space(space_name: str, args) -> pd.DataFrame:
     wide, secs = own_scores(space_name, dataset)
     wide = wide[[c for c in wide.columns if c in secs.index]]
     archs = [a for a in wide.index if a in truth.index]
+    if task:
+        # TNB101: the network proxies cover a uniform random prefix of the space (the run goes on),
+        # params/flops all of it; use the prefix where every own proxy is present, when large enough
+        rich = [a for a in archs if wide.loc[a].notna().all()]
+        if len(rich) >= args.min_rich:
+            archs = rich
     # the own proxies present on (almost) every scored architecture
     cover = wide.loc[archs].notna().mean()
     proxies = [p for p in wide.columns if cover[p] >= 0.9]
@@ -139,10 +182,11 @@ def run_space(space_name: str, args) -> pd.DataFrame:
                      columns=list(graph_feature_names(graphs[0])))
     graph_s = (time.perf_counter() - t0) / len(archs)
     F = F.loc[:, F.std() > 0]
-    build_s = measure_build(space_name, args.build_samples)
+    build_s = measure_build(space_name, args.build_samples, task)
     from zcnas.spaces.analytic import cost_table
 
-    table = cost_table(space_name, {"num_classes": 10, "input_shape": space.input_shape(dataset)})
+    table = cost_table(space_name, {"input_shape": space.input_shape(dataset), "task": task} if task else
+                       {"num_classes": 10, "input_shape": space.input_shape(dataset)})
     analytic = table is not None and table.additive
     y = truth.reindex(archs)
     fit_m, test_m = split_by_class(archs, space_name, seed=0)
@@ -154,13 +198,14 @@ def run_space(space_name: str, args) -> pd.DataFrame:
     signed = {("graph:" if rho[c] > 0 else "graph:-") + c: F[c] * (1.0 if rho[c] > 0 else -1.0) for c in top}
     W = pd.concat([wide.loc[archs, proxies], pd.DataFrame(signed)], axis=1)
     directions = {c: get_proxy(c).higher_is_better for c in W.columns}
-    print(f"{space_name}: {len(archs)} architectures with own scores and truth ({len(fit)} fit / {len(test)} "
+    label = f"{space_name}/{task}" if task else space_name
+    print(f"{label}: {len(archs)} architectures with own scores and truth ({len(fit)} fit / {len(test)} "
           f"held out), own proxies {proxies}, build {build_s:.3f} s, graph features {graph_s * 1e3:.2f} ms/arch",
           flush=True)
 
     def evaluate(name: str, chosen: list[str], how: str) -> dict:
         agg = aggregate(W.loc[test], chosen, {c: directions[c] for c in chosen})
-        return {"space": space_name, "truth": what, "ranker": name, "proxies": ",".join(chosen),
+        return {"space": space_name, "task": task, "truth": what, "ranker": name, "proxies": ",".join(chosen),
                 "aggregate": "mean_log_rank" if len(chosen) > 1 else "", "how": how,
                 "seconds_per_arch": ranker_cost(chosen, secs, build_s, graph_s, analytic),
                 "spearman_heldout": spearman(agg.to_numpy(), y[test].to_numpy()), "n_heldout": len(test),
@@ -249,9 +294,11 @@ def write_outputs(frames: list[pd.DataFrame], out: Path, args, note: str = "") -
              "(upper bounds), network build included when a ranker needs a network. Spearman on the held-out half "
              "(function classes not used to choose the ranker). `*` marks the Pareto front, which `--budget` uses.",
              *([ "", note] if note else []), ""]
+    frames = _all_frames(out, frames)
     for df in frames:
         sp = df["space"].iloc[0]
-        lines += [f"## {sp}: {SPACES[sp][3]}", "",
+        task = str(df["task"].iloc[0]) if "task" in df and isinstance(df["task"].iloc[0], str) else ""
+        lines += [f"## {sp}{' / ' + task if task else ''}: {spec_of(sp, task)[3]}", "",
                   f"{int(df['n_fit'].iloc[0])} fit / {int(df['n_heldout'].iloc[0])} held-out architectures.", "",
                   "| | ranker | s/arch | Spearman (held-out) | proxies |", "|---|---|---|---|---|"]
         for r in df.itertuples():
@@ -261,13 +308,40 @@ def write_outputs(frames: list[pd.DataFrame], out: Path, args, note: str = "") -
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     table = pd.concat(frames)
     table = table[table["pareto"]].drop(columns=["pareto"])
+    table["task"] = table["task"].fillna("") if "task" in table else ""
     table.to_csv(args.table, index=False, float_format="%.6g")
     print("\n".join(lines))
 
 
+def _all_frames(out: Path, fresh: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """This run's frames plus the per-pair CSVs already in ``out`` from earlier runs (so that
+    measuring one space keeps the others' rows in the summary and the table), in a fixed order."""
+    have = {(df["space"].iloc[0], _task_of(df)) for df in fresh}
+    frames = list(fresh)
+    for f in sorted(out.glob("*.csv")):
+        df = pd.read_csv(f, keep_default_na=False, na_values={"spearman_heldout": [""], "seconds_per_arch": [""]})
+        if df.empty or "space" not in df or "pareto" not in df:
+            continue
+        if "task" not in df:
+            df["task"] = ""
+        if (df["space"].iloc[0], _task_of(df)) not in have:
+            frames.append(df)
+    order = {p: i for i, p in enumerate(pairs_of("nb201,nb101,darts,tnb101_micro,tnb101_macro"))}
+    return sorted(frames, key=lambda df: order.get((df["space"].iloc[0], _task_of(df)), len(order)))
+
+
+def _task_of(df: pd.DataFrame) -> str:
+    t = df["task"].iloc[0] if "task" in df else ""
+    return t if isinstance(t, str) else ""
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--spaces", default="nb201,nb101,darts")
+    ap.add_argument("--spaces", default="nb201,nb101,darts",
+                    help="comma-separated: nb201, nb101, darts, tnb101_micro / tnb101_macro (all seven tasks) "
+                         "or tnb101_micro/TASK; rows of spaces not named stay in the table")
+    ap.add_argument("--min-rich", type=int, default=100,
+                    help="TNB101: use the architectures with every own proxy when at least this many")
     ap.add_argument("--fit-max", type=int, default=3000)
     ap.add_argument("--max-size", type=int, default=8)
     ap.add_argument("--build-samples", type=int, default=10)
@@ -283,9 +357,9 @@ def main(argv=None) -> int:
         return recost(args, out)
     out.mkdir(parents=True, exist_ok=True)
     frames = []
-    for sp in args.spaces.split(","):
-        df = run_space(sp, args)
-        df.to_csv(out / f"{sp}.csv", index=False)
+    for sp, task in pairs_of(args.spaces):
+        df = run_space(sp, args, task)
+        df.to_csv(out / pair_file(sp, task), index=False)
         frames.append(df)
     write_outputs(frames, out, args)
     return 0

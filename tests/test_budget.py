@@ -49,13 +49,33 @@ def test_a_space_without_measurements_and_a_bad_budget_are_clear_errors(table):
             ranker_within("nb101", bad, path=table)
 
 
+def test_a_space_measured_per_task_picks_the_task_rows(tmp_path):
+    """TNB101's network and truth change with the task: --budget reads the rows of the task asked
+    for (default: the space's default task), and names the measured tasks for another."""
+    def row(task, ranker, proxies, secs, rho):
+        return {"space": "tnb101_micro", "task": task, "truth": task, "ranker": ranker, "proxies": proxies,
+                "aggregate": "", "how": "", "seconds_per_arch": secs, "spearman_heldout": rho,
+                "n_heldout": 50, "n_fit": 50}
+    path = tmp_path / "t.csv"
+    pd.DataFrame(ROWS + [row("class_scene", "synflow", "synflow", 1.0, 0.78),
+                         row("class_scene", "params", "params", 0.0001, 0.64),
+                         row("jigsaw", "flops", "flops", 0.0001, 0.5),
+                         row("jigsaw", "meco", "meco", 2.0, 0.2)]).to_csv(path, index=False)
+    assert ranker_within("tnb101_micro", 5.0, task="jigsaw", path=path).ranker == "flops"
+    got = ranker_within("tnb101_micro", 5.0, path=path)
+    assert got.ranker == "synflow" and got.task == "class_scene" and "on class_scene" in got.describe()
+    with pytest.raises(InputError, match=r"task 'normal' \(measured: class_scene, jigsaw\)"):
+        ranker_within("tnb101_micro", 5.0, task="normal", path=path)
+    assert ranker_within("nb101", 1.5, path=path).ranker == "synflow"  # spaces without tasks as before
+
+
 @pytest.mark.skipif(not TABLE.exists(), reason="experiments/cost_quality.py has not written the table")
 def test_the_packaged_table_is_a_pareto_front_of_valid_rankers():
     df = budget_table()
     assert set(df["space"]) >= {"nb201"}
-    for space, g in df.groupby("space"):
+    for (space, task), g in df.groupby(["space", "task"]):
         g = g.sort_values("seconds_per_arch")
-        assert g["spearman_heldout"].is_monotonic_increasing, space  # dearer only when better
+        assert g["spearman_heldout"].is_monotonic_increasing, (space, task)  # dearer only when better
         for proxies in g["proxies"]:
             names = resolve_proxies(proxies)
             check_structural(names, space)
@@ -85,3 +105,17 @@ def test_cli_budget_ranks_with_the_chosen_ranker_and_says_which(capsys, tmp_path
     assert len(out.strip().splitlines()) == 3  # header + 2 ranked architectures
     assert main(["rank", "--space", "nb101", "--archs", str(archs), "--budget", "1", "--proxies", "synflow"]) == 1
     assert "Give --proxies or --budget, not both" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not TABLE.exists() or "tnb101_micro" not in set(budget_table()["space"]),
+                    reason="no TNB101 rows measured")
+def test_cli_budget_on_tnb101_uses_the_task_rows(capsys):
+    """``zcnas rank --space tnb101_micro --task T --budget B`` takes the ranker measured on task T."""
+    from zcnas.cli import main
+
+    cheapest = budget_table("tnb101_micro", task="jigsaw").iloc[0]
+    rc = main(["rank", "--space", "tnb101_micro", "--task", "jigsaw", "--archs", "64-41414-1_02_333,64-41414-0_10_201",
+               "--budget", str(cheapest["seconds_per_arch"]), "--format", "csv", "--top", "0"])
+    out, err = capsys.readouterr()
+    assert rc == 0 and f"{cheapest['ranker']} on jigsaw" in err
+    assert len(out.strip().splitlines()) == 3

@@ -140,7 +140,7 @@ def budget_ranker_from(args: argparse.Namespace) -> Any:
     if chosen is None:
         from zcnas.budget import ranker_within
 
-        chosen = ranker_within(args.space, budget)
+        chosen = ranker_within(args.space, budget, task=getattr(args, "task", None))
         args._budget_ranker = chosen
         logging.getLogger("zcnas").warning("--budget %g s/arch: %s", budget, chosen.describe())
     return chosen
