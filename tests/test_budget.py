@@ -109,12 +109,14 @@ def test_cli_budget_ranks_with_the_chosen_ranker_and_says_which(capsys, tmp_path
 
 @pytest.mark.skipif(not TABLE.exists() or "tnb101_micro" not in set(budget_table()["space"]),
                     reason="no TNB101 rows measured")
-def test_cli_budget_on_tnb101_uses_the_task_rows(capsys):
+def test_cli_budget_on_tnb101_uses_the_task_rows(capsys, tmp_path):
     """``zcnas rank --space tnb101_micro --task T --budget B`` takes the ranker measured on task T."""
     from zcnas.cli import main
 
+    archs = tmp_path / "cells.txt"
+    archs.write_text("64-41414-1_02_333\n64-41414-0_10_201\n")
     cheapest = budget_table("tnb101_micro", task="jigsaw").iloc[0]
-    rc = main(["rank", "--space", "tnb101_micro", "--task", "jigsaw", "--archs", "64-41414-1_02_333,64-41414-0_10_201",
+    rc = main(["rank", "--space", "tnb101_micro", "--task", "jigsaw", "--archs", str(archs),
                "--budget", str(cheapest["seconds_per_arch"]), "--format", "csv", "--top", "0"])
     out, err = capsys.readouterr()
     assert rc == 0 and f"{cheapest['ranker']} on jigsaw" in err
