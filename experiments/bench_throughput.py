@@ -69,7 +69,7 @@ def _foresight_version(path: str) -> str:
 
     rev = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     return (f"foresight (SamsungLabs/zero-cost-nas{' @ ' + rev.stdout.strip() if rev.returncode == 0 else ''}) "
-            f"find_measures, one measure per call")
+            f"find_measures, all measures in one call")
 
 
 def _peak_rss_mb() -> dict:
@@ -109,8 +109,9 @@ def run_baseline(archs, config, batch, per_proxy: dict | None = None, proxies=CO
 
 
 def run_foresight(archs, config, batch, path: str, per_proxy: dict | None = None, proxies=CORE) -> tuple[dict, float]:
-    """foresight's own ``find_measures`` on each architecture (one deep copy per measure, as it does),
-    given the batch as a one-batch loader. ``path``: a checkout of SamsungLabs/zero-cost-nas."""
+    """foresight's own ``find_measures`` on each architecture, all measures in one call (it deep-copies
+    the network per measure), the batch given as a one-batch loader; network build included, as in
+    the zcnas mode. ``path``: a checkout of SamsungLabs/zero-cost-nas."""
     import torch
     import torch.nn.functional as F
 
@@ -131,17 +132,25 @@ def run_foresight(archs, config, batch, path: str, per_proxy: dict | None = None
     t0 = time.perf_counter()
     for a in archs:
         s = space_fmt(a)
+        t1 = time.perf_counter()
         model = build_seeded(config.space, a, config.num_classes, config.seed)
-        for p in proxies:  # one call per measure, so that each is timed (find_measures copies per measure anyway)
-            t1 = time.perf_counter()
-            try:
-                values[(s, p)] = float(find_measures(model, loader, info, torch.device(config.device),
-                                                     loss_fn=F.cross_entropy, measure_names=[p])[p])
-            except Exception as exc:  # e.g. jacob_cov where no path reaches the input: x.grad is None
-                values[(s, p)] = float("nan")
-                FORESIGHT_FAILURES.append({"arch": s, "proxy": p, "error": f"{type(exc).__name__}: {exc}"[:200]})
-            if per_proxy is not None:
-                per_proxy.setdefault(p, []).append(time.perf_counter() - t1)
+        try:  # one call for all measures, as foresight's own scripts do (it deep-copies per measure)
+            got = find_measures(model, loader, info, torch.device(config.device), loss_fn=F.cross_entropy,
+                                measure_names=list(proxies))
+        except Exception as exc:  # e.g. jacob_cov where no path reaches the input: x.grad is None
+            FORESIGHT_FAILURES.append({"arch": s, "proxies": list(proxies),
+                                       "error": f"{type(exc).__name__}: {exc}"[:200]})
+            got = {}
+            for p in proxies:  # the measures that do run, one by one (only on the failing architecture)
+                try:
+                    got[p] = find_measures(model, loader, info, torch.device(config.device), loss_fn=F.cross_entropy,
+                                           measure_names=[p])[p]
+                except Exception:  # noqa: BLE001
+                    got[p] = float("nan")
+        for p in proxies:
+            values[(s, p)] = float(got[p])
+        if per_proxy is not None:  # foresight times all measures together: the total, per architecture
+            per_proxy.setdefault("all", []).append(time.perf_counter() - t1)
     return values, time.perf_counter() - t0
 
 
