@@ -1,0 +1,57 @@
+"""Agreement of zcnas's own TNB101 scores with NAS-Bench-Suite-Zero's published ones, per task.
+
+For each of the fourteen (space, task) pairs: the architectures zcnas has scored so far (a uniform
+random prefix of the space, ``benchmarks_data/tnb101_zcnas_scores.h5``; the scoring run goes on),
+and for every proxy both have (synflow is the one data-free proxy of the four published; zen,
+epe_nas and fisher are not in zcnas's TNB101 run), the Spearman between zcnas's and the published
+score of the same architecture, and each one's Spearman with the task's validation metric on those
+architectures (so the two are compared on the same set). Where a proxy is constant on a pair (e.g.
+synflow on the tanh-headed normal/autoencoder networks, whose outputs saturate) the row says so.
+
+Run:  ZCNAS_DATA=../shared/benchmarks python experiments/tnb101_agreement.py
+Writes experiments/results/tnb101/agreement.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from zcnas.metrics import spearman
+from zcnas.suite import load_pair, suite_pairs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rho(a, b) -> str:
+    if len(a) < 3 or np.nanstd(a) == 0 or np.nanstd(b) == 0:
+        return "constant"
+    return f"{spearman(np.asarray(a), np.asarray(b)):.3f}"
+
+
+def main() -> int:
+    lines = ["# TNB101: zcnas's own scores vs NAS-Bench-Suite-Zero's published ones, per task", "",
+             "Produced by `experiments/tnb101_agreement.py` (protocol in its docstring). `n`: architectures with "
+             "both scores; ρ(own, published): Spearman of the two scores; the last two columns: each one's "
+             "Spearman with the task's validation metric on the same architectures.", "",
+             "| space | task | proxy | n | ρ(own, published) | own vs truth | published vs truth |",
+             "|---|---|---|---|---|---|---|"]
+    for pair in suite_pairs("tnb101*"):
+        data = load_pair(pair)
+        own = {c.split(":", 1)[1] for c in data.origin("own")}
+        pub = {c.split(":", 1)[1] for c in data.origin("published")}
+        for proxy in sorted(own & pub):
+            both = data.scores[[f"own:{proxy}", f"published:{proxy}"]].join(data.truth.rename("truth"),
+                                                                            how="inner").dropna()
+            o, p, t = (both[c].to_numpy() for c in (f"own:{proxy}", f"published:{proxy}", "truth"))
+            lines.append(f"| {pair.space} | {pair.task} | {proxy} | {len(both)} | {_rho(o, p)} | {_rho(o, t)} | "
+                         f"{_rho(p, t)} |")
+    out = ROOT / "experiments" / "results" / "tnb101" / "agreement.md"
+    out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
