@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from zcnas.protocols import BlockTrunk, ThinCopy
 from zcnas.spaces.tnb101 import OPS, TASK_INPUT_SHAPES, TASK_OUTPUTS, TASKS
 
 MICRO, MACRO = "tnb101_micro", "tnb101_macro"
+REPO = Path(__file__).resolve().parents[1]
 
 #: parameter counts of NASLib's own ``tnb101.model_builder.create_model(arch, task)`` (its
 #: discriminator left out, as NAS-Bench-Suite-Zero's tensorwatch counts leave it out), measured
@@ -508,3 +510,32 @@ def test_data_free_rows_are_stored_under_their_task(tmp_path):
     for task, values in expected.items():
         assert np.allclose(wide.loc[[sp.format(sp.parse(a)) for a in archs], task].to_numpy(), values)
     assert (wide["autoencoder"] > wide["class_scene"]).all()  # the decoder is bigger than the classifier
+
+
+def test_scoring_script_round_robin_resumes_on_a_uniform_prefix(tmp_path):
+    """``experiments/tnb101_score.py`` over several (space, task) pairs: each pair gets the first
+    architectures of its own seeded order (``--limit``: new ones per pair), and the same command
+    resumes with the next ones, rescoring none."""
+    from zcnas.records import RecordStore
+
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from experiments.tnb101_score import main as score_main
+
+    store = tmp_path / "t.h5"
+    argv = ["--space", "tnb101_macro", "--task", "room_layout,class_object", "--proxies", "params,l2_norm",
+            "--store", str(store), "--chunk", "2", "--nice", "0"]
+    assert score_main(argv + ["--limit", "3"]) == 0
+    with RecordStore(store, "r") as st:
+        first = st.frame("scores")
+    per_pair = first.groupby("dataset")["arch"].apply(lambda s: list(dict.fromkeys(s)))
+    archs = [get_space("tnb101_macro").format(a) for a in get_space("tnb101_macro").enumerate()]
+    prefix = [archs[i] for i in np.random.default_rng(0).permutation(len(archs))[:3]]
+    assert {t: sorted(v) for t, v in per_pair.items()} == {t: sorted(prefix) for t in ("room_layout", "class_object")}
+    assert len(first) == 2 * 3 * 2 and (first["status"] == "ok").all()
+    assert score_main(argv + ["--limit", "2"]) == 0  # resumed: the next two of each order, none again
+    with RecordStore(store, "r") as st:
+        again = st.frame("scores")
+    order = [archs[i] for i in np.random.default_rng(0).permutation(len(archs))[:5]]
+    assert len(again) == 2 * 5 * 2 and not again.duplicated(["run_key", "arch", "proxy"]).any()
+    assert all(sorted(g.unique()) == sorted(order) for _, g in again.groupby("dataset")["arch"])
