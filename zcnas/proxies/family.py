@@ -231,7 +231,7 @@ def epe_nas(ctx: ProxyContext, k: float = 1e-5) -> float:
 
 
 def _meco_pass(ctx: ProxyContext, resolution: int = 64) -> tuple[float, float]:
-    m = ctx.fresh_copy(train=True)
+    tensors, _ = ctx.private_tensors(grad=False)  # the caller's modules on copies of its tensors
     x = torch.randn((1, ctx.input_shape[0], resolution, resolution), generator=ctx.generator(505),
                     device=ctx.device)
     mins: list[float] = []
@@ -251,8 +251,9 @@ def _meco_pass(ctx: ProxyContext, resolution: int = 64) -> tuple[float, float]:
         mins.append(float(eig.min()))
         opts.append(float((eig * (eig > 0).sum()).min()))
 
-    with _hooks([mod.register_forward_hook(hook) for mod in m.modules()]), torch.no_grad():
-        m(x)
+    with ctx.modes(train=True) as m, _hooks([mod.register_forward_hook(hook) for mod in m.modules()]), \
+            torch.no_grad():
+        ctx.call(tensors, x)
     return float(sum(mins)), float(sum(opts))
 
 
