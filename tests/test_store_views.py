@@ -171,3 +171,21 @@ def test_committed_stores_still_open():
         assert wide.shape[0] == 15625 and {"meco", "te_lr", "naswot"} <= set(wide.columns)
         assert len(s.runs()) == 3
     assert path.stat().st_mtime_ns == before
+
+
+def test_table_output_prints_cells_verbatim():
+    """Table output shows text as stored: a run key with ':jigsaw:' stays text (rich would make it an
+    emoji) and a DARTS genotype's '[...]' is not read as a style tag."""
+    import io
+
+    import pandas as pd
+
+    from zcnas.cli.output import emit
+
+    key = "zcnas:tnb101:tnb101_micro:jigsaw:seed0:v1"
+    geno = "Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 1)], normal_concat=[2, 3, 4, 5])"
+    out = io.StringIO()
+    emit(pd.DataFrame({"run_key": [key], "arch": [geno]}), "table", stream=out, wide=True)
+    text = out.getvalue()
+    assert key in text
+    assert geno in text

@@ -63,6 +63,7 @@ def emit(df: pd.DataFrame, fmt: str = "table", *, title: str | None = None,
 
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=title, show_lines=False)
         cells = [[float_format.format(v) if isinstance(v, float) else str(v) for v in row]
@@ -93,7 +94,9 @@ def emit(df: pd.DataFrame, fmt: str = "table", *, title: str | None = None,
             table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(df[col]) else "left",
                              no_wrap=True)
         for row in cells:
-            table.add_row(*row)
+            # plain Text, not markup: run keys such as '...:jigsaw:...' must not become emoji, and
+            # genotype strings with '[...]' must not be read as style tags
+            table.add_row(*(Text(c) for c in row))
         total = sum(widths) + 3 * len(widths) + 4
         Console(file=out, width=total if wide else max(min(total, term), 20), soft_wrap=False).print(table)
     else:
