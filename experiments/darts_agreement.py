@@ -41,6 +41,27 @@ def main() -> int:
             continue
         both = own[[p]].rename(columns={p: "own"}).join(pub[[p]].rename(columns={p: "pub"}), how="inner").dropna()
         lines.append(f"| {p} | {len(both)} | {spearman(both['own'].to_numpy(), both['pub'].to_numpy()):.4f} |")
+    if "jacob_cov" in own.columns and "jacob_cov" in pub.columns:
+        # why jacob_cov cannot agree: NASLib's score -sum(log(v + k) + 1 / (v + k)) over the eigenvalues
+        # v of the batch's Jacobian correlation matrix is -B exactly when the Jacobians of the B images
+        # are uncorrelated; on DARTS networks both sides sit within a few hundredths of that limit, so
+        # what separates architectures is the batch and the initialisation, not the architecture
+        lines += ["", "jacob_cov's spread (both sides; -B is the value for uncorrelated input Jacobians, "
+                  "B = batch size):", "", "| side | mean | std | min | max | std / abs(mean) |",
+                  "|---|---|---|---|---|---|"]
+        for name, col in (("zcnas", own["jacob_cov"]), ("published", pub["jacob_cov"])):
+            col = col.dropna()
+            lines.append(f"| {name} | {col.mean():.4f} | {col.std():.4f} | {col.min():.4f} | {col.max():.4f} "
+                         f"| {col.std() / abs(col.mean()):.2e} |")
+        rel = [p for p in ("naswot", "params", "synflow", "grad_norm") if p in own.columns and p in pub.columns]
+        lines += ["", "Spearman of jacob_cov with the other proxies, each side against its own scores:", "",
+                  "| side | " + " | ".join(rel) + " |", "|---" * (len(rel) + 1) + "|"]
+        for name, frame in (("zcnas", own), ("published", pub)):
+            cells = [f"{spearman(*frame[['jacob_cov', p]].dropna().to_numpy().T):.2f}" for p in rel]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines += ["", "Seed-to-seed repeatability of jacob_cov on DARTS is in "
+                  "`experiments/results/proxy_repeatability/summary.md`: one draw against another cannot "
+                  "agree better than the proxy agrees with itself."]
     out = ROOT / "experiments" / "results" / "darts" / "agreement.md"
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
