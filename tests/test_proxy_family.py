@@ -265,3 +265,44 @@ def test_named_proxy_sets():
         assert resolve_proxies(list(members)) == list(members)
     with pytest.raises(UnknownNameError, match="zcnas_nb201"):
         resolve_proxies("@zcnas_nb20")
+
+
+def _meco_by_definition(model: nn.Module, seed: int = 0) -> tuple[float, float]:
+    """MeCo as defined, with no reuse: every module's output, its eigenvalues computed afresh."""
+    ctx = ProxyContext(model, None, seed=seed)
+    x = torch.randn((1, 3, 64, 64), generator=ctx.generator(505))
+    mins, opts = [], []
+
+    def hook(_m, _i, out):
+        if isinstance(out, torch.Tensor) and out.dim() >= 2:
+            fea = out[0].detach().reshape(out.shape[1], -1).to(torch.float64)
+            corr = torch.corrcoef(fea)
+            corr = torch.where(torch.isfinite(corr), corr, torch.zeros_like(corr))
+            eig = torch.linalg.eigvalsh(corr)
+            mins.append(float(eig.min()))
+            opts.append(float((eig * (eig > 0).sum()).min()))
+
+    import copy
+
+    m = copy.deepcopy(model).train()
+    hs = [mod.register_forward_hook(hook) for mod in m.modules()]
+    with torch.no_grad():
+        m(x)
+    for h in hs:
+        h.remove()
+    return float(sum(mins)), float(sum(opts))
+
+
+def test_meco_reuses_a_containers_output_only_when_unchanged():
+    """meco counts a container's output (the same tensor as its last child's) without recomputing
+    it; an in-place ReLU that changed that tensor in between forces a fresh computation. Both give
+    exactly the definition's value."""
+    torch.manual_seed(0)
+    nested = nn.Sequential(nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8)),
+                           nn.Sequential(nn.Sequential(nn.Conv2d(8, 8, 3, padding=1))),
+                           nn.ReLU(inplace=True),  # changes the tensor the previous modules returned
+                           nn.Sequential(nn.Conv2d(8, 6, 3, stride=2), nn.ReLU(inplace=True)))
+    for model in (nested, tiny_net()):
+        want = _meco_by_definition(model)
+        got = score_model(model, None, ["meco", "meco_opt"], seed=0)
+        assert (got["meco"].value, got["meco_opt"].value) == want
