@@ -47,6 +47,32 @@ def main() -> int:
             o, p, t = (both[c].to_numpy() for c in (f"own:{proxy}", f"published:{proxy}", "truth"))
             lines.append(f"| {pair.space} | {pair.task} | {proxy} | {len(both)} | {_rho(o, p)} | {_rho(o, t)} | "
                          f"{_rho(p, t)} |")
+    lines += ["", "## Own scores per pair: coverage and Spearman with the task's validation metric", "",
+              "`scored`: architectures with a finite own score / the space's architectures (the run covers a "
+              "uniform random prefix of each pair); the Spearman is over those architectures. `best published` "
+              "is the best published single proxy (by absolute Spearman, sign kept) on the same architectures.",
+              "", "| space | task | proxy | scored | Spearman with truth | best published on the same archs |",
+              "|---|---|---|---|---|---|"]
+    for pair in suite_pairs("tnb101*"):
+        data = load_pair(pair)
+        pub_cols = sorted(data.origin("published"))
+        for col in sorted(data.origin("own")):
+            both = data.scores[[col]].join(data.truth.rename("truth"), how="inner")
+            both = both[np.isfinite(both[col])].dropna()
+            if len(both) < 3:
+                continue
+            best = ""
+            cand = []
+            for pc in pub_cols:
+                j = both.join(data.scores[[pc]], how="inner").dropna()
+                if len(j) >= 3 and np.nanstd(j[pc]) > 0:
+                    cand.append((abs(spearman(j[pc].to_numpy(), j["truth"].to_numpy())), pc, len(j),
+                                 spearman(j[pc].to_numpy(), j["truth"].to_numpy())))
+            if cand:
+                _, pc, nj, r = max(cand)
+                best = f"{pc.split(':', 1)[1]} {r:.3f} (n={nj})"
+            lines.append(f"| {pair.space} | {pair.task} | {col.split(':', 1)[1]} | {len(both)} / "
+                         f"{len(data.truth)} | {_rho(both[col].to_numpy(), both['truth'].to_numpy())} | {best} |")
     out = ROOT / "experiments" / "results" / "tnb101" / "agreement.md"
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
