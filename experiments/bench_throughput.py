@@ -13,7 +13,10 @@ Modes, measured in one run so that the ratios are fair on a shared machine:
   alternate on chunks of K architectures, in the order AB BA AB ..., each chunk timed on its own,
   so that a change of machine load falls on both modes alike; the report gives the ratio of the
   totals and the median and quartiles of the per-chunk ratios (the figure to quote on a shared
-  machine). Values of both modes are compared as for the other modes;
+  machine). Values of both modes are compared as for the other modes. With ``--isolated`` each
+  mode runs in its own persistent worker process (one computes while the other waits): the
+  baseline as a plain process with one torch thread, zcnas set up as its scoring workers are
+  (one thread, :func:`zcnas.ranking.backends.tune_malloc`), i.e. each as its users run it;
 - ``--full-space``: every NB201 architecture (one per function class with ``--dedupe``) into a
   record store, timed; resumable, so the time reported is only meaningful for a fresh store.
 
@@ -163,32 +166,87 @@ def run_fast(archs, config, batch, backend, proxies=CORE) -> tuple[dict, float]:
     return {(r.arch, r.proxy): r.value for r in long.itertuples()}, dt
 
 
-def run_interleaved(archs, config, batch, chunk: int, proxies=CORE, foresight: str | None = None) -> dict:
-    """``baseline`` and ``fast-1`` (in-process) on the same chunks of ``archs``, alternating which goes
-    first (AB, BA, ...), after one untimed warm-up architecture each. Returns both modes' values,
-    totals and per-chunk seconds, and the per-chunk ratios."""
-    import numpy as np
+_ISOLATED: dict = {}
 
+
+def _isolated_init(mode, config, batch, proxies, foresight, as_zcnas_worker):
+    """A persistent worker process of ``--isolated``: set up as zcnas's scoring workers are (one torch
+    thread, :func:`zcnas.ranking.backends.tune_malloc`) for ``fast-1``, as a plain Python process with
+    one torch thread for the baseline (as a foresight user runs it)."""
+    import torch
+
+    if as_zcnas_worker:
+        from zcnas.ranking.backends import tune_malloc
+
+        tune_malloc()
+    torch.set_num_threads(1)
+    _ISOLATED.update(mode=mode, config=config, batch=batch, proxies=proxies, foresight=foresight)
+
+
+def _isolated_run(part):
+    """One timed chunk in an ``--isolated`` worker: (values, seconds), timed inside the worker."""
+    from zcnas.ranking.backends import LocalBackend
+
+    w = _ISOLATED
+    if w["mode"] == "fast-1":
+        return run_fast(part, w["config"], w["batch"], LocalBackend(threads=1), w["proxies"])
+    if w["foresight"]:
+        return run_foresight(part, w["config"], w["batch"], w["foresight"], None, w["proxies"])
+    return run_baseline(part, w["config"], w["batch"], None, w["proxies"])
+
+
+def run_interleaved(archs, config, batch, chunk: int, proxies=CORE, foresight: str | None = None,
+                    isolated: bool = False) -> dict:
+    """``baseline`` and ``fast-1`` on the same chunks of ``archs``, alternating which goes first (AB,
+    BA, ...), after one untimed warm-up architecture each. In this process, or with ``isolated`` each
+    mode in its own persistent worker process (only one of the two computes at a time), zcnas's set
+    up as its scoring workers are. Returns both modes' values, totals and per-chunk seconds, and the
+    per-chunk ratios."""
     from zcnas.ranking.backends import LocalBackend
 
     if chunk < 1:
         raise SystemExit(f"--interleave {chunk}: give a chunk size of at least 1 architecture")
     backend = LocalBackend(threads=1)
+    pools = {}
+    if isolated:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        for mode in ("baseline", "fast-1"):
+            pools[mode] = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=_isolated_init,
+                                              initargs=(mode, config, batch, proxies, foresight, mode == "fast-1"))
 
     def baseline(part):
+        if isolated:
+            return pools["baseline"].submit(_isolated_run, part).result()
         if foresight:
             return run_foresight(part, config, batch, foresight, None, proxies)
         return run_baseline(part, config, batch, None, proxies)
 
+    def fast(part):
+        if isolated:
+            return pools["fast-1"].submit(_isolated_run, part).result()
+        return run_fast(part, config, batch, backend, proxies)
+
+    try:
+        return _interleave(archs, chunk, baseline, fast)
+    finally:
+        for pool in pools.values():
+            pool.shutdown()
+
+
+def _interleave(archs, chunk, baseline, fast) -> dict:
+    import numpy as np
+
     baseline(archs[:1])  # warm-up: imports, allocator, kernels
-    run_fast(archs[:1], config, batch, backend, proxies)
+    fast(archs[:1])
     vals = {"baseline": {}, "fast-1": {}}
     secs = {"baseline": [], "fast-1": []}
     for i, start in enumerate(range(0, len(archs), chunk)):
         part = archs[start:start + chunk]
         order = ("baseline", "fast-1") if i % 2 == 0 else ("fast-1", "baseline")
         for mode in order:
-            v, dt = baseline(part) if mode == "baseline" else run_fast(part, config, batch, backend, proxies)
+            v, dt = baseline(part) if mode == "baseline" else fast(part)
             vals[mode].update(v)
             secs[mode].append(dt)
     ratios = np.array(secs["baseline"]) / np.array(secs["fast-1"])
@@ -233,6 +291,9 @@ def main(argv=None) -> int:
     ap.add_argument("--interleave", type=int, default=0, metavar="K",
                     help="alternate baseline and fast-1 (in-process) on chunks of K architectures (AB BA ...) "
                          "and report the per-chunk ratios; replaces --modes")
+    ap.add_argument("--isolated", action="store_true",
+                    help="with --interleave: each mode in its own persistent worker process (zcnas's set up "
+                         "as its scoring workers are), one computing at a time")
     ap.add_argument("--foresight", metavar="DIR", default=None,
                     help="baseline = foresight's own find_measures from a checkout of SamsungLabs/zero-cost-nas")
     ap.add_argument("--ray", action="store_true", help="also check the Ray backend on the same archs")
@@ -269,9 +330,9 @@ def main(argv=None) -> int:
     if args.interleave:
         print(f"[interleaved] baseline and fast-1 on chunks of {args.interleave} of {args.n} architectures ...",
               file=sys.stderr, flush=True)
-        inter = run_interleaved(archs, config, batch, args.interleave, proxies, args.foresight)
+        inter = run_interleaved(archs, config, batch, args.interleave, proxies, args.foresight, args.isolated)
         results.update(inter["values"])
-        report["interleaved"] = inter["summary"]
+        report["interleaved"] = {**inter["summary"], "isolated": args.isolated}
         report["interleaved"]["agreement"] = compare(results["baseline"], results["fast-1"])
         for mode, secs in inter["seconds"].items():
             report["modes"][mode] = {"seconds": round(sum(secs), 2), "archs_per_s": round(args.n / sum(secs), 3),
