@@ -24,7 +24,11 @@ Modes, measured in one run so that the ratios are fair on a shared machine:
 of SamsungLabs' zero-cost-nas at DIR, imported from there, never copied into zcnas) on the same
 networks (zcnas's build, same seed) and the same batch, NCHW as foresight leaves them; the
 ``agreement`` then compares zcnas's values with foresight's own. Get it with
-``git clone https://github.com/SamsungLabs/zero-cost-nas DIR``.
+``git clone https://github.com/SamsungLabs/zero-cost-nas DIR``. ``--foresight-network own`` gives
+foresight its own NB201 model instead, the one its ``nasbench2_pred.py`` scores (all five candidate
+ops built on every edge behind a keep-mask, so it deep-copies a super-network per measure): what a
+foresight user pays end to end; that network differs from NB201's (cell batch norms without affine,
+conv biases), so the agreement is then between two different networks' scores.
 
 ``--proxies shared`` measures only the four proxies that foresight also implements (synflow,
 jacob_cov, grad_norm, snip), the like-for-like comparison; the default is the five core proxies.
@@ -111,10 +115,15 @@ def run_baseline(archs, config, batch, per_proxy: dict | None = None, proxies=CO
     return values, time.perf_counter() - t0
 
 
-def run_foresight(archs, config, batch, path: str, per_proxy: dict | None = None, proxies=CORE) -> tuple[dict, float]:
+def run_foresight(archs, config, batch, path: str, per_proxy: dict | None = None, proxies=CORE,
+                  network: str = "zcnas") -> tuple[dict, float]:
     """foresight's own ``find_measures`` on each architecture, all measures in one call (it deep-copies
     the network per measure), the batch given as a one-batch loader; network build included, as in
-    the zcnas mode. ``path``: a checkout of SamsungLabs/zero-cost-nas."""
+    the zcnas mode. ``path``: a checkout of SamsungLabs/zero-cost-nas. ``network``: ``zcnas`` (zcnas's
+    build under the same seed: the like-for-like engine comparison, values comparable) or ``own``
+    (foresight's ``nasbench2.get_model_from_arch_str``, as its ``nasbench2_pred.py`` builds it: every
+    edge holds all five candidate ops behind a keep-mask, cell batch norms without affine, conv biases;
+    a different network, so its values are not comparable with zcnas's one for one)."""
     import torch
     import torch.nn.functional as F
 
@@ -127,6 +136,10 @@ def run_foresight(archs, config, batch, path: str, per_proxy: dict | None = None
         sys.path.insert(0, path)
     from foresight.pruners.predictive import find_measures
 
+    if network not in ("zcnas", "own"):
+        raise SystemExit(f"--foresight-network {network!r}: use zcnas or own")
+    if network == "own":
+        from foresight.models import nasbench2
     torch.set_num_threads(1)
     space_fmt = __import__("zcnas").get_space(config.space).format
     loader = [(batch.inputs, batch.targets)]
@@ -136,7 +149,11 @@ def run_foresight(archs, config, batch, path: str, per_proxy: dict | None = None
     for a in archs:
         s = space_fmt(a)
         t1 = time.perf_counter()
-        model = build_seeded(config.space, a, config.num_classes, config.seed)
+        if network == "own":  # as foresight's nasbench2_pred.py: default init (init_w_type 'none')
+            torch.manual_seed(config.seed)
+            model = nasbench2.get_model_from_arch_str(s, config.num_classes)
+        else:
+            model = build_seeded(config.space, a, config.num_classes, config.seed)
         try:  # one call for all measures, as foresight's own scripts do (it deep-copies per measure)
             got = find_measures(model, loader, info, torch.device(config.device), loss_fn=F.cross_entropy,
                                 measure_names=list(proxies))
@@ -169,7 +186,7 @@ def run_fast(archs, config, batch, backend, proxies=CORE) -> tuple[dict, float]:
 _ISOLATED: dict = {}
 
 
-def _isolated_init(mode, config, batch, proxies, foresight, as_zcnas_worker):
+def _isolated_init(mode, config, batch, proxies, foresight, as_zcnas_worker, network="zcnas"):
     """A persistent worker process of ``--isolated``: set up as zcnas's scoring workers are (one torch
     thread, :func:`zcnas.ranking.backends.tune_malloc`) for ``fast-1``, as a plain Python process with
     one torch thread for the baseline (as a foresight user runs it)."""
@@ -180,23 +197,28 @@ def _isolated_init(mode, config, batch, proxies, foresight, as_zcnas_worker):
 
         tune_malloc()
     torch.set_num_threads(1)
-    _ISOLATED.update(mode=mode, config=config, batch=batch, proxies=proxies, foresight=foresight)
+    _ISOLATED.update(mode=mode, config=config, batch=batch, proxies=proxies, foresight=foresight, network=network)
 
 
 def _isolated_run(part):
-    """One timed chunk in an ``--isolated`` worker: (values, seconds), timed inside the worker."""
+    """One timed chunk in an ``--isolated`` worker: (values, seconds, what foresight raised on in this
+    chunk), timed inside the worker (the failures are sent back: the worker's list is its own)."""
     from zcnas.ranking.backends import LocalBackend
 
     w = _ISOLATED
     if w["mode"] == "fast-1":
-        return run_fast(part, w["config"], w["batch"], LocalBackend(threads=1), w["proxies"])
-    if w["foresight"]:
-        return run_foresight(part, w["config"], w["batch"], w["foresight"], None, w["proxies"])
-    return run_baseline(part, w["config"], w["batch"], None, w["proxies"])
+        out = run_fast(part, w["config"], w["batch"], LocalBackend(threads=1), w["proxies"])
+    elif w["foresight"]:
+        out = run_foresight(part, w["config"], w["batch"], w["foresight"], None, w["proxies"], w["network"])
+    else:
+        out = run_baseline(part, w["config"], w["batch"], None, w["proxies"])
+    failures = list(FORESIGHT_FAILURES)
+    FORESIGHT_FAILURES.clear()
+    return (*out, failures)
 
 
 def run_interleaved(archs, config, batch, chunk: int, proxies=CORE, foresight: str | None = None,
-                    isolated: bool = False) -> dict:
+                    isolated: bool = False, network: str = "zcnas") -> dict:
     """``baseline`` and ``fast-1`` on the same chunks of ``archs``, alternating which goes first (AB,
     BA, ...), after one untimed warm-up architecture each. In this process, or with ``isolated`` each
     mode in its own persistent worker process (only one of the two computes at a time), zcnas's set
@@ -214,18 +236,22 @@ def run_interleaved(archs, config, batch, chunk: int, proxies=CORE, foresight: s
 
         for mode in ("baseline", "fast-1"):
             pools[mode] = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=_isolated_init,
-                                              initargs=(mode, config, batch, proxies, foresight, mode == "fast-1"))
+                                              initargs=(mode, config, batch, proxies, foresight, mode == "fast-1",
+                                                        network))
 
     def baseline(part):
         if isolated:
-            return pools["baseline"].submit(_isolated_run, part).result()
+            values, seconds, failures = pools["baseline"].submit(_isolated_run, part).result()
+            FORESIGHT_FAILURES.extend(failures)
+            return values, seconds
         if foresight:
-            return run_foresight(part, config, batch, foresight, None, proxies)
+            return run_foresight(part, config, batch, foresight, None, proxies, network)
         return run_baseline(part, config, batch, None, proxies)
 
     def fast(part):
         if isolated:
-            return pools["fast-1"].submit(_isolated_run, part).result()
+            values, seconds, _ = pools["fast-1"].submit(_isolated_run, part).result()
+            return values, seconds
         return run_fast(part, config, batch, backend, proxies)
 
     try:
@@ -240,6 +266,7 @@ def _interleave(archs, chunk, baseline, fast) -> dict:
 
     baseline(archs[:1])  # warm-up: imports, allocator, kernels
     fast(archs[:1])
+    FORESIGHT_FAILURES.clear()  # the warm-up architecture is scored again below
     vals = {"baseline": {}, "fast-1": {}}
     secs = {"baseline": [], "fast-1": []}
     for i, start in enumerate(range(0, len(archs), chunk)):
@@ -296,6 +323,9 @@ def main(argv=None) -> int:
                          "as its scoring workers are), one computing at a time")
     ap.add_argument("--foresight", metavar="DIR", default=None,
                     help="baseline = foresight's own find_measures from a checkout of SamsungLabs/zero-cost-nas")
+    ap.add_argument("--foresight-network", choices=("zcnas", "own"), default="zcnas",
+                    help="with --foresight: the networks foresight scores: zcnas's build (like for like, values "
+                         "compared; default) or foresight's own NB201 model, as its nasbench2_pred.py runs it")
     ap.add_argument("--ray", action="store_true", help="also check the Ray backend on the same archs")
     ap.add_argument("--full-space", metavar="STORE", default=None,
                     help="score the whole space into STORE (with --dedupe) and time it")
@@ -325,12 +355,15 @@ def main(argv=None) -> int:
                     "device": args.device, "modes": {},
                     "baseline": _foresight_version(args.foresight) if args.foresight else
                     "zcnas proxies one at a time, each on a fresh model (share=False)"}
+    if args.foresight:
+        report["foresight_network"] = args.foresight_network
     results = {}
     modes = [] if args.interleave else [m.strip() for m in args.modes.split(",") if m.strip()]
     if args.interleave:
         print(f"[interleaved] baseline and fast-1 on chunks of {args.interleave} of {args.n} architectures ...",
               file=sys.stderr, flush=True)
-        inter = run_interleaved(archs, config, batch, args.interleave, proxies, args.foresight, args.isolated)
+        inter = run_interleaved(archs, config, batch, args.interleave, proxies, args.foresight, args.isolated,
+                                args.foresight_network)
         results.update(inter["values"])
         report["interleaved"] = {**inter["summary"], "isolated": args.isolated}
         report["interleaved"]["agreement"] = compare(results["baseline"], results["fast-1"])
@@ -344,7 +377,8 @@ def main(argv=None) -> int:
         print(f"[{mode}] scoring {args.n} architectures ...", file=sys.stderr, flush=True)
         if mode == "baseline":
             per_proxy: dict = {}
-            vals, dt = (run_foresight(archs, config, batch, args.foresight, per_proxy, proxies) if args.foresight
+            vals, dt = (run_foresight(archs, config, batch, args.foresight, per_proxy, proxies, args.foresight_network)
+                        if args.foresight
                         else run_baseline(archs, config, batch, per_proxy, proxies))
             report["baseline_seconds_per_arch_by_proxy"] = {p: round(sum(v) / len(v), 4) for p, v in per_proxy.items()}
         elif mode.split("-")[0] in ("fast", "nchw") and mode.split("-")[-1].isdigit():
