@@ -127,7 +127,7 @@ def score_pair(sp, task: str, proxies: list[str], args, limit: int = 0) -> int:
         done: set[str] = set()
         if "scores" in st.tables():
             prev = st.frame("scores")
-            prev = prev[prev["run_key"] == run_key]
+            prev = prev[(prev["run_key"] == run_key) & prev["proxy"].isin(proxies)]  # the proxies asked for
             counts = prev.groupby("arch")["proxy"].nunique()
             done = set(counts[counts >= len(proxies)].index)
         runs = st.frame("runs") if "runs" in st.tables() else None

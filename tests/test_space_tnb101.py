@@ -539,3 +539,28 @@ def test_scoring_script_round_robin_resumes_on_a_uniform_prefix(tmp_path):
     order = [archs[i] for i in np.random.default_rng(0).permutation(len(archs))[:5]]
     assert len(again) == 2 * 5 * 2 and not again.duplicated(["run_key", "arch", "proxy"]).any()
     assert all(sorted(g.unique()) == sorted(order) for _, g in again.groupby("dataset")["arch"])
+
+
+def test_scoring_script_adds_a_new_proxy_on_the_same_prefix(tmp_path):
+    """A later run of ``experiments/tnb101_score.py`` with another proxy (e.g. ``zen`` after the cheap
+    set) under the same run key scores that proxy on the architectures the pair already has, first
+    in the same order, instead of skipping them because they have rows of other proxies."""
+    from zcnas.records import RecordStore
+
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from experiments.tnb101_score import main as score_main
+
+    store = tmp_path / "t.h5"
+    base = ["--space", "tnb101_macro", "--task", "room_layout", "--store", str(store), "--nice", "0", "--limit", "2"]
+    assert score_main(base + ["--proxies", "params"]) == 0
+    assert score_main(base + ["--proxies", "l2_norm"]) == 0
+    with RecordStore(store, "r") as st:
+        rows = st.frame("scores")
+    by_proxy = rows.groupby("proxy")["arch"].apply(set)
+    assert by_proxy["l2_norm"] == by_proxy["params"] and len(by_proxy["params"]) == 2
+    assert score_main(base + ["--proxies", "params,l2_norm"]) == 0  # both present: the next two get both
+    with RecordStore(store, "r") as st:
+        rows = st.frame("scores")
+    assert rows.groupby("proxy")["arch"].nunique().to_dict() == {"l2_norm": 4, "params": 4}
+    assert not rows.duplicated(["run_key", "arch", "proxy"]).any()
