@@ -2,10 +2,11 @@
 
 For each of the fourteen (space, task) pairs: the architectures zcnas has scored so far (a uniform
 random prefix of the space, ``benchmarks_data/tnb101_zcnas_scores.h5``; the scoring run goes on),
-and for every proxy both have (synflow is the one data-free proxy of the four published; zen,
-epe_nas and fisher are not in zcnas's TNB101 run), the Spearman between zcnas's and the published
-score of the same architecture, and each one's Spearman with the task's validation metric on those
-architectures (so the two are compared on the same set). Where a proxy is constant on a pair (e.g.
+and for every proxy both have (synflow and zen are the data-free ones of the four published;
+zcnas's zen run covers a prefix of class_scene on both spaces; epe_nas and fisher need images), the
+Spearman between zcnas's and the published score of the same architecture, and each one's
+Spearman with the task's validation metric on those architectures (so the two are compared on the
+same set). Where a proxy is constant on a pair (e.g.
 synflow on the tanh-headed normal/autoencoder networks, whose outputs saturate) the row says so.
 
 Run:  ZCNAS_DATA=../shared/benchmarks python experiments/tnb101_agreement.py
@@ -73,10 +74,41 @@ def main() -> int:
                 best = f"{pc.split(':', 1)[1]} {r:.3f} (n={nj})"
             lines.append(f"| {pair.space} | {pair.task} | {col.split(':', 1)[1]} | {len(both)} / "
                          f"{len(data.truth)} | {_rho(both[col].to_numpy(), both['truth'].to_numpy())} | {best} |")
+    lines += _zen_across_tasks()
     out = ROOT / "experiments" / "results" / "tnb101" / "agreement.md"
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
+
+
+def _zen_across_tasks() -> list[str]:
+    """Spearman of the *published* zen of one task's network with another's, per space: how much of
+    zen the head changes (zen reads the encoder's pre-pooling features on the classification heads)."""
+    import pandas as pd
+
+    lines = ["", "## Published zen across tasks: the head barely changes it", "",
+             "Spearman between NAS-Bench-Suite-Zero's zen on class_scene's network and on each other task's "
+             "network, over the architectures that have both. Where it is 1.000 (class_object and room_layout, "
+             "whose heads also pool the encoder's output) zen ranks by the encoder alone, so a zen scored on "
+             "class_scene's network ranks those tasks' architectures the same.", "",
+             "| space | n | " + " | ".join(t for t in _TASKS if t != "class_scene") + " |",
+             "|---|---|" + "---|" * (len(_TASKS) - 1)]
+    for space in ("tnb101_micro", "tnb101_macro"):
+        cols = {}
+        for pair in suite_pairs(space):
+            data = load_pair(pair)
+            if "published:zen" in data.scores:
+                cols[pair.task] = data.scores["published:zen"]
+        df = pd.DataFrame(cols).dropna()
+        if "class_scene" not in df or len(df) < 3:
+            continue
+        cells = [f"{spearman(df['class_scene'].to_numpy(), df[t].to_numpy()):.3f}" if t in df else "-"
+                 for t in _TASKS if t != "class_scene"]
+        lines.append(f"| {space} | {len(df)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+_TASKS = ("class_scene", "class_object", "jigsaw", "room_layout", "segmentsemantic", "normal", "autoencoder")
 
 
 if __name__ == "__main__":
