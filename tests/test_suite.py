@@ -88,6 +88,23 @@ def test_best_per_pair_ignores_columns_scored_on_a_small_subset():
         best_per_pair(res, min_coverage=2.0)
 
 
+def test_aggregate_leaves_out_a_proxy_scored_on_a_short_prefix():
+    """An expensive proxy scored on 30 of 300 architectures (next to a cheap set on all of them) must
+    not shrink the aggregate to those 30: it is left out of the aggregate (still evaluated alone)."""
+    data = synthetic_pair()
+    short = pd.Series(np.nan, index=data.scores.index)
+    short.iloc[:30] = data.truth.iloc[:30].to_numpy()
+    data.scores["own:zen"] = short
+    data.columns = pd.concat([data.columns, pd.DataFrame([{"column": "own:zen", "proxy": "zen", "origin": "own",
+                                                     "source": "test", "n": 30, "higher_is_better": True}])],
+                          ignore_index=True)
+    res = evaluate_pair(data, bootstrap=0, aggregates=["mean_rank"])
+    sp = res[res["metric"] == "spearman"].set_index("column")
+    agg = sp.loc["own:agg:mean_rank"]
+    assert agg["n"] == 300 and "zen" not in agg["source"] and "te_ntk" in agg["source"]
+    assert sp.loc["own:zen", "n"] == 30
+
+
 def test_partial_spearman_removes_what_size_explains():
     rng = np.random.default_rng(1)
     size = rng.normal(size=2000)

@@ -259,6 +259,17 @@ def _aligned(data: PairData, col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return s.to_numpy(float)[ok], data.truth.to_numpy(float)[ok]
 
 
+def _aggregate_columns(cols: list[str], n: pd.Series) -> list[str]:
+    """The columns an aggregate combines: all but those scored on fewer than half as many
+    architectures as the origin's median column. Aggregates need every column, so one proxy run on
+    a short prefix (e.g. an expensive one next to the cheap set) would otherwise shrink the
+    aggregate's set to that prefix."""
+    if len(cols) < 3:
+        return cols
+    median = float(np.median([int(n[c]) for c in cols]))
+    return [c for c in cols if int(n[c]) >= 0.5 * median]
+
+
 def evaluate_pair(data: PairData, *, bootstrap: int = 100, seed: int = 0,
                   metrics: Sequence[str] = SUITE_METRICS, aggregates: Sequence[str] | None = None,
                   min_archs: int = 10) -> pd.DataFrame:
@@ -287,7 +298,7 @@ def evaluate_pair(data: PairData, *, bootstrap: int = 100, seed: int = 0,
         res["source"] = res["column"].map(meta["source"])
         frames.append(res)
     for origin in ("own", "published"):
-        cols = [c for c in usable if meta.loc[c, "origin"] == origin]
+        cols = _aggregate_columns([c for c in usable if meta.loc[c, "origin"] == origin], meta["n"])
         if len(cols) < 2:
             continue
         sub = data.scores[cols].reindex(data.truth.index).dropna(how="any")
