@@ -169,6 +169,16 @@ def run_space(space_name: str, args, task: str = "") -> pd.DataFrame:
     if task:
         # TNB101: the network proxies cover a uniform random prefix of the space (the run goes on),
         # params/flops all of it; use the prefix where every own proxy is present, when large enough
+        # (a proxy run on a much shorter prefix, e.g. zen next to the cheap set, is left out rather
+        # than shrinking the set every ranker is judged on)
+        counts = wide.loc[archs].notna().sum()
+        partial = counts[counts < len(archs)]
+        longest = int(partial.max()) if len(partial) else len(archs)
+        short = [c for c in wide.columns if counts[c] < 0.5 * longest]
+        if short:
+            print(f"{space_name}/{task}: left out {short} (on {int(counts[short].max())} architectures, "
+                  f"the other network proxies on {longest})")
+            wide = wide.drop(columns=short)
         rich = [a for a in archs if wide.loc[a].notna().all()]
         if len(rich) >= args.min_rich:
             archs = rich
