@@ -12,6 +12,9 @@ input depend on it). Architectures are visited in a seeded random order, so any 
 a uniform random sample of the space; ``--dedupe`` scores one architecture per canonical class and
 copies its rows to the class's other members (marked in ``reason``), except the proxies of the
 network rather than of its function (``params``, ``flops``), which are computed for every member.
+Tasks whose network is the same (``space.same_network_tasks``: normal and autoencoder share the
+pix2pix decoder to 3 tanh channels) are scored once: the rows are written for both, the twin's
+marked "copied from <task> (same network)" (``--no-twins`` scores each on its own).
 
     OMP_NUM_THREADS=1 python -m experiments.tnb101_score --space tnb101_micro --task class_scene \\
         --proxies params,synflow,meco,meco_opt,te_lr,l2_norm --store benchmarks_data/tnb101_zcnas_scores.h5
@@ -59,6 +62,8 @@ def main(argv=None) -> int:
                     help="stop after this many new architectures per pair (0: all)")
     ap.add_argument("--chunk", type=int, default=20,
                     help="with several pairs: new architectures per pair and round (default 20)")
+    ap.add_argument("--no-twins", action="store_true",
+                    help="do not copy rows to the tasks with the same network (normal <-> autoencoder)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--nice", type=int, default=19, help="increment of this process's niceness")
     args = ap.parse_args(argv)
@@ -100,10 +105,28 @@ def main(argv=None) -> int:
     return 0
 
 
+def _run_key(sp, task: str, args) -> str:
+    return f"zcnas:tnb101:{sp.name}:{task}:seed{args.seed}:v{VERSION}" + (":dedupe" if args.dedupe else "")
+
+
+def _done(st, run_key: str, proxies: list[str]) -> set[str]:
+    """Architectures of a run that have every proxy asked for."""
+    if "scores" not in st.tables():
+        return set()
+    prev = st.frame("scores")
+    prev = prev[(prev["run_key"] == run_key) & prev["proxy"].isin(proxies)]  # the proxies asked for
+    counts = prev.groupby("arch")["proxy"].nunique()
+    return set(counts[counts >= len(proxies)].index)
+
+
 def score_pair(sp, task: str, proxies: list[str], args, limit: int = 0) -> int:
     """Score up to ``limit`` (0: all) not yet scored architectures of one (space, task) pair into
     ``args.store``; returns how many were scored. The store is open only while this runs, so its
-    snapshot between two calls is complete (the journal also keeps what a kill interrupts)."""
+    snapshot between two calls is complete (the journal also keeps what a kill interrupts).
+
+    Unless ``args.no_twins``, every row is also written for the tasks whose network is the same
+    (``space.same_network_tasks``: normal and autoencoder), under their own run keys, marked
+    "copied from <task> (same network)"; an architecture a twin already has is left as it is."""
     import numpy as np
     import torch
 
@@ -113,10 +136,9 @@ def score_pair(sp, task: str, proxies: list[str], args, limit: int = 0) -> int:
     shape = sp.input_shape(task)
     #: proxies of the network rather than of its function (params, flops): never copied by --dedupe
     per_net = [p for p in proxies if not get_proxy(p).per_function]
-    config = {"v": VERSION, "space": sp.name, "task": task, "seed": args.seed, "dedupe": args.dedupe,
-              "input_shape": list(shape), "init": "NASLib construction, torch default + TNB101 Kaiming encoder",
-              "script": "experiments/tnb101_score.py"}
-    run_key = f"zcnas:tnb101:{sp.name}:{task}:seed{args.seed}:v{VERSION}" + (":dedupe" if args.dedupe else "")
+    twins = [] if getattr(args, "no_twins", False) else sp.same_network_tasks(task)
+    keys = {t: _run_key(sp, t, args) for t in (task, *twins)}
+    run_key = keys[task]
     archs = [sp.format(a) for a in sp.enumerate()]
     order = np.random.default_rng(args.seed).permutation(len(archs))
     members: dict[str, list[str]] = {}
@@ -124,17 +146,22 @@ def score_pair(sp, task: str, proxies: list[str], args, limit: int = 0) -> int:
         members.setdefault(sp.canonical(a) if args.dedupe else a, []).append(a)
     new = 0
     with RecordStore(args.store, "a") as st:
-        done: set[str] = set()
-        if "scores" in st.tables():
-            prev = st.frame("scores")
-            prev = prev[(prev["run_key"] == run_key) & prev["proxy"].isin(proxies)]  # the proxies asked for
-            counts = prev.groupby("arch")["proxy"].nunique()
-            done = set(counts[counts >= len(proxies)].index)
+        done = {t: _done(st, k, proxies) for t, k in keys.items()}
         runs = st.frame("runs") if "runs" in st.tables() else None
-        if runs is None or run_key not in set(runs["run_key"]):
-            st.append("runs", [{"run_key": run_key, "kind": "score", "config": json.dumps(config, sort_keys=True),
+        known = set() if runs is None else set(runs["run_key"])
+        for t, k in keys.items():
+            if k in known:
+                continue
+            config = {"v": VERSION, "space": sp.name, "task": t, "seed": args.seed, "dedupe": args.dedupe,
+                      "input_shape": list(sp.input_shape(t)),
+                      "init": "NASLib construction, torch default + TNB101 Kaiming encoder",
+                      "script": "experiments/tnb101_score.py"}
+            if t != task:
+                config["same_network_as"] = task
+            st.append("runs", [{"run_key": k, "kind": "score", "config": json.dumps(config, sort_keys=True),
                                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}])
-        log.info("%s: %d of %d architectures already scored; run key %s", args.store, len(done), len(archs), run_key)
+        log.info("%s: %d of %d architectures already scored; run key %s%s", args.store, len(done[task]),
+                 len(archs), run_key, "".join(f"; same network as {t}: {len(done[t])} scored" for t in twins))
         seen_class: set[str] = set()
         t_start = time.time()
         for i in order:
@@ -146,7 +173,7 @@ def score_pair(sp, task: str, proxies: list[str], args, limit: int = 0) -> int:
                 continue
             seen_class.add(cls)
             group = members[cls]
-            if all(m in done for m in group):
+            if all(m in done[t] for m in group for t in keys):
                 continue
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(arch_seed(args.seed, a))
@@ -160,16 +187,22 @@ def score_pair(sp, task: str, proxies: list[str], args, limit: int = 0) -> int:
                         torch.manual_seed(arch_seed(args.seed, m))
                         own = {**res, **score_model(sp.build(m, task=task), None, per_net, input_shape=shape,
                                                     seed=args.seed)}
-                for name, r in own.items():
-                    note = "" if m == a or name in per_net else f"copied from {a} (same canonical class)"
-                    rows.append({"run_key": run_key, "space": sp.name, "arch": m, "proxy": r.proxy, "dataset": task,
-                                 "batch_size": -1, "seed": args.seed, "value": r.value, "status": r.status,
-                                 "reason": "; ".join(x for x in (r.reason, note) if x), "seconds": r.seconds})
+                for t, k in keys.items():
+                    if m in done[t]:
+                        continue
+                    for name, r in own.items():
+                        notes = ["" if m == a or name in per_net else f"copied from {a} (same canonical class)",
+                                 "" if t == task else f"copied from {task} (same network)"]
+                        rows.append({"run_key": k, "space": sp.name, "arch": m, "proxy": r.proxy, "dataset": t,
+                                     "batch_size": -1, "seed": args.seed, "value": r.value, "status": r.status,
+                                     "reason": "; ".join(x for x in (r.reason, *notes) if x),
+                                     "seconds": r.seconds})
             st.append("scores", rows)
-            done.update(group)
+            for t in keys:
+                done[t].update(group)
             new += 1
             rate = (time.time() - t_start) / new
-            log.info("%s %s %d/%d %s (%d member(s)) %.1f s/net: %s", sp.name, task, len(done), len(archs), a,
+            log.info("%s %s %d/%d %s (%d member(s)) %.1f s/net: %s", sp.name, task, len(done[task]), len(archs), a,
                      len(group), rate, " ".join(f"{r.proxy}={r.value:.4g}" for r in res.values()))
     return new
 

@@ -13,7 +13,7 @@ import pytest
 
 from zcnas import Architecture, get_space
 from zcnas.errors import InputError, UnknownNameError
-from zcnas.protocols import BlockTrunk, ThinCopy
+from zcnas.protocols import BlockTrunk, FeatureTap, ThinCopy
 from zcnas.spaces.tnb101 import OPS, TASK_INPUT_SHAPES, TASK_OUTPUTS, TASKS
 
 MICRO, MACRO = "tnb101_micro", "tnb101_macro"
@@ -361,7 +361,77 @@ def test_protocols(micro, macro):
         with torch.no_grad():
             y = thin.train()(torch.randn(4, c, 3, 3))
         assert y.shape[0] == 4
-    assert set(sp.network_protocols) == {"thin_copy", "block_trunk"}
+    assert set(sp.network_protocols) == {"thin_copy", "block_trunk", "feature_tap"}
+
+
+@pytest.mark.parametrize("task", ["class_scene", "jigsaw", "segmentsemantic", "normal"])
+def test_zen_reads_the_feature_map_naslib_reads(macro, task):
+    """zen's f on TNB101 is what NASLib's ``forward_before_global_avg_pool`` returns (the source of
+    the published zen): the head's pool input for the pooled heads, the input of the decoder's last
+    layer for the dense ones, which have no global pool (zen failed there before)."""
+    import torch
+
+    from zcnas.proxies.base import ProxyBatch, ProxyContext
+    from zcnas.proxies.family import _forward_pre_gap, zen
+
+    model = macro.build("1234", task=task)
+    assert isinstance(model, FeatureTap)
+    c, _, _ = macro.input_shape(task)
+    shape = (c, 64, 64)
+    with torch.no_grad():
+        f = _forward_pre_gap(model.train(), torch.randn(2, *shape))
+    if task in ("class_scene", "jigsaw"):
+        tiles = 9 if task == "jigsaw" else 1
+        assert f.shape[1] == model.encoder.out_channels * tiles
+    else:
+        assert f.shape[1] == model.decoder[-1][0].in_channels and f.shape[2] == 2 * shape[1] // 2
+    v = zen(ProxyContext(model, ProxyBatch.from_any(None), seed=0, input_shape=shape), batch_size=2)
+    assert np.isfinite(v)
+
+
+def test_normal_and_autoencoder_build_the_same_network(micro, macro):
+    """The two generative tasks share head, outputs and input, so their networks are equal module for
+    module and weight for weight under the same seed; every other pair of tasks differs."""
+    import torch
+
+    for sp in (micro, macro):
+        assert sp.same_network_tasks("normal") == ["autoencoder"]
+        assert sp.same_network_tasks("autoencoder") == ["normal"]
+        assert all(sp.same_network_tasks(t) == [] for t in TASKS if t not in ("normal", "autoencoder"))
+    nets = []
+    for task in ("normal", "autoencoder"):
+        torch.manual_seed(3)
+        nets.append(macro.build("1234", task=task))
+    a, b = (n.state_dict() for n in nets)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_scoring_script_copies_rows_to_the_task_with_the_same_network(tmp_path):
+    """Scoring normal writes autoencoder's rows too (marked as copied), equal to what scoring
+    autoencoder itself gives; a later autoencoder run goes on with new architectures only."""
+    from zcnas.records import RecordStore
+
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from experiments.tnb101_score import main as score_main
+
+    store, direct = tmp_path / "t.h5", tmp_path / "direct.h5"
+    base = ["--space", "tnb101_macro", "--proxies", "params,l2_norm", "--nice", "0", "--limit", "1"]
+    assert score_main(base + ["--task", "normal", "--store", str(store)]) == 0
+    assert score_main(base + ["--task", "autoencoder", "--store", str(direct), "--no-twins"]) == 0
+    with RecordStore(store, "r") as st:
+        rows = st.frame("scores")
+    with RecordStore(direct, "r") as st:
+        ref = st.frame("scores")
+    copied = rows[rows["dataset"] == "autoencoder"].set_index(["arch", "proxy"])
+    assert len(copied) == 2 and copied["reason"].str.contains("copied from normal").all()
+    ref = ref.set_index(["arch", "proxy"])
+    assert np.array_equal(copied.loc[ref.index, "value"].to_numpy(), ref["value"].to_numpy())
+    assert score_main(base + ["--task", "autoencoder", "--store", str(store)]) == 0
+    with RecordStore(store, "r") as st:
+        rows = st.frame("scores")
+    assert rows.groupby("dataset")["arch"].nunique().to_dict() == {"autoencoder": 2, "normal": 2}
+    assert not rows.duplicated(["run_key", "arch", "proxy"]).any()
 
 
 def test_no_torch_in_space_and_importer_modules():

@@ -14,9 +14,17 @@ protocol               method                                    used by
 :class:`BlockTrunk`    ``block_trunk() -> Sequence[nn.Module]``:  ``az_*`` (AZ-NAS's layer
                        the chain of blocks whose input and        features are the chain's input
                        outputs are the network's layer features   and every block's output)
+:class:`FeatureTap`    ``feature_tap() -> nn.Module``: the        ``zen`` (Zen-NAS's f is the
+                       module whose input is the network's final  feature map before the head)
+                       feature map (the global pool of a
+                       classifier, the last layer of a dense
+                       decoder)
 =====================  ========================================  ==================================
 
-Implemented by: NB201 (both). A space that implements one lists it in its ``network_protocols``.
+``feature_tap`` is optional: without it, zen reads the input of the network's last global average
+pool (``nn.AdaptiveAvgPool2d``), which every classifier here has; a network without a pool (a dense
+decoder) must declare it. Implemented by: NB201, NB101, DARTS (``thin_copy``, ``block_trunk``),
+TNB101 (all three). A space that implements one lists it in its ``network_protocols``.
 This module imports no torch; the protocols are structural (``isinstance`` works on any object
 with the method).
 """
@@ -39,7 +47,13 @@ class BlockTrunk(Protocol):
         """The ordered chain of blocks whose input and block outputs are the layer features."""
 
 
-PROTOCOLS: dict[str, type] = {"thin_copy": ThinCopy, "block_trunk": BlockTrunk}
+@runtime_checkable
+class FeatureTap(Protocol):
+    def feature_tap(self) -> Any:
+        """The module whose input is the network's final feature map (before the head)."""
+
+
+PROTOCOLS: dict[str, type] = {"thin_copy": ThinCopy, "block_trunk": BlockTrunk, "feature_tap": FeatureTap}
 
 
 def require(model: Any, protocol: type, proxy: str) -> None:

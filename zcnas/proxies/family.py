@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from zcnas.protocols import BlockTrunk, ThinCopy, require
+from zcnas.protocols import BlockTrunk, FeatureTap, ThinCopy, require
 from zcnas.proxies.base import ProxyBatch, ProxyContext, is_weighted_layer, proxy
 
 # ---- helpers -------------------------------------------------------------------------------------
@@ -71,9 +71,15 @@ def _init_(model: nn.Module, scheme: str, gen: torch.Generator) -> None:
 
 
 def _pre_gap(model: nn.Module) -> nn.Module:
+    """The module whose input is the final feature map: the network's :class:`zcnas.protocols.FeatureTap`,
+    else its last global average pool."""
+    if isinstance(model, FeatureTap):
+        return model.feature_tap()
     pools = [m for m in model.modules() if isinstance(m, nn.AdaptiveAvgPool2d)]
     if not pools:
-        raise ValueError("no global average pool (nn.AdaptiveAvgPool2d) to take the pre-GAP features from")
+        raise ValueError(f"{type(model).__name__} has no global average pool (nn.AdaptiveAvgPool2d) to take "
+                         f"the pre-GAP features from and implements no zcnas.protocols.FeatureTap "
+                         f"(feature_tap()) naming the module whose input is its final feature map")
     return pools[-1]
 
 

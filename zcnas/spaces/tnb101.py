@@ -99,7 +99,7 @@ class _TNB101Space(EnumerableSpace):
     #: warm-up cosine, 10-30 epochs; Adam + a GAN loss for autoencoder and normal; flip + colour
     #: jitter, no crop) on Taskonomy images, which zcnas has neither a recipe form nor data for.
     training_recipe = None
-    network_protocols = ("thin_copy", "block_trunk")
+    network_protocols = ("thin_copy", "block_trunk", "feature_tap")
 
     def check_task(self, task: str) -> str:
         if task not in TASKS:
@@ -118,6 +118,21 @@ class _TNB101Space(EnumerableSpace):
 
     def task_outputs(self, task: str) -> int:
         return TASK_OUTPUTS[self.check_task(task)]
+
+    def network_key(self, task: str) -> tuple[str, int, tuple[int, int, int]]:
+        """What fixes a task's network beside the architecture: (head family, outputs, input shape).
+        Tasks with the same key build the same network (the same modules, the same seeded
+        initialisation): ``normal`` and ``autoencoder``, both the pix2pix decoder to 3 tanh
+        channels at 256 x 256. Their data-free proxy values are equal, bit for bit."""
+        from zcnas.spaces.tnb101_defs import TASK_HEADS
+
+        task = self.check_task(task)
+        return TASK_HEADS[task], TASK_OUTPUTS[task], TASK_INPUT_SHAPES[task]
+
+    def same_network_tasks(self, task: str) -> list[str]:
+        """The other tasks whose network equals ``task``'s (:meth:`network_key`), in task order."""
+        key = self.network_key(task)
+        return [t for t in TASKS if t != task and self.network_key(t) == key]
 
     def build(self, arch: Architecture | str, *, num_classes: int | None = None,
               input_shape: tuple[int, ...] | None = None, task: str | None = None,
