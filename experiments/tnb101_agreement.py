@@ -31,6 +31,26 @@ def _rho(a, b) -> str:
     return f"{spearman(np.asarray(a), np.asarray(b)):.3f}"
 
 
+def published_name(own: str, published: set[str]) -> str | None:
+    """The published proxy an own proxy is compared with: the same name, else the proxy registered
+    on the same function with the same options but the batch size (``zen_b4`` -> ``zen``)."""
+    from zcnas.errors import UnknownNameError
+    from zcnas.proxies import get_proxy
+
+    if own in published:
+        return own
+    spec = get_proxy(own)
+    rest = {k: v for k, v in spec.options.items() if k != "batch_size"}
+    for p in sorted(published):
+        try:
+            ps = get_proxy(p)
+        except UnknownNameError:
+            continue
+        if ps.fn is spec.fn and {k: v for k, v in ps.options.items() if k != "batch_size"} == rest:
+            return p
+    return None
+
+
 def main() -> int:
     lines = ["# TNB101: zcnas's own scores vs NAS-Bench-Suite-Zero's published ones, per task", "",
              "Produced by `experiments/tnb101_agreement.py` (protocol in its docstring). `n`: architectures with "
@@ -42,11 +62,15 @@ def main() -> int:
         data = load_pair(pair)
         own = {c.split(":", 1)[1] for c in data.origin("own")}
         pub = {c.split(":", 1)[1] for c in data.origin("published")}
-        for proxy in sorted(own & pub):
-            both = data.scores[[f"own:{proxy}", f"published:{proxy}"]].join(data.truth.rename("truth"),
+        for proxy in sorted(own):
+            pname = published_name(proxy, pub)
+            if pname is None:
+                continue
+            both = data.scores[[f"own:{proxy}", f"published:{pname}"]].join(data.truth.rename("truth"),
                                                                             how="inner").dropna()
-            o, p, t = (both[c].to_numpy() for c in (f"own:{proxy}", f"published:{proxy}", "truth"))
-            lines.append(f"| {pair.space} | {pair.task} | {proxy} | {len(both)} | {_rho(o, p)} | {_rho(o, t)} | "
+            o, p, t = (both[c].to_numpy() for c in (f"own:{proxy}", f"published:{pname}", "truth"))
+            label = proxy if pname == proxy else f"{proxy} vs published {pname}"
+            lines.append(f"| {pair.space} | {pair.task} | {label} | {len(both)} | {_rho(o, p)} | {_rho(o, t)} | "
                          f"{_rho(p, t)} |")
     lines += ["", "## Own scores per pair: coverage and Spearman with the task's validation metric", "",
               "`scored`: architectures with a finite own score / the space's architectures (the run covers a "
