@@ -134,7 +134,8 @@ def summarise(raw, out: Path) -> str:
                     p = pub.reindex(wide.index).to_numpy(dtype=float)
                     okp = np.isfinite(v) & np.isfinite(p)
                     r_p = f"{spearman(v[okp], p[okp]):.3f} (n={int(okp.sum())})"
-                lines.append(f"| {space} | {task} | {n} | {proxy} | {b} | {sec:.2f} | {r_ref:.3f} | {r_t:.3f} | {r_p} |")
+                lines.append(f"| {space} | {task} | {n} | {proxy} | {b} | {sec:.2f} | {r_ref:.3f} | {r_t:.3f} "
+                             f"| {r_p} |")
     text = "\n".join(lines) + "\n"
     (out / "summary.md").write_text(text)
     return text

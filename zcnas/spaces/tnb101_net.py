@@ -272,7 +272,8 @@ class TNB101Network(nn.Module):
         """:class:`zcnas.protocols.FeatureTap`: the module whose input is the final feature map, as
         NASLib's ``forward_before_global_avg_pool`` reads it for TNB101 (which produced the published
         zen): the head's global pool for the classification, jigsaw and room-layout heads (for jigsaw
-        its input is the nine tiles' feature maps concatenated on channels), else the decoder's last layer (the convolution to the task's outputs)."""
+        its input is the nine tiles' feature maps concatenated on channels), else the decoder's
+        last layer (the convolution to the task's outputs)."""
         return self.decoder[0] if self.head_kind in ("linear", "siamese") else self.decoder[-1]
 
     def thin_copy(self) -> TNB101Network:
