@@ -64,7 +64,7 @@ def _failed_as_nan(fn, *args, **kwargs):
         return float("nan")
 
 
-def measure(sp, task: str, arch: str, batches: list[int], seed: int) -> list[dict]:
+def measure(sp, task: str, arch: str, batches: list[int], seed: int, which=("zen", "az")) -> list[dict]:
     """One architecture: zen and the AZ-NAS components at every batch size, and its FLOPs."""
     from zcnas.proxies import score_model
     from zcnas.proxies.base import ProxyBatch, ProxyContext
@@ -76,10 +76,13 @@ def measure(sp, task: str, arch: str, batches: list[int], seed: int) -> list[dic
     flops = score_model(model, None, ["flops"], input_shape=shape, seed=seed)["flops"]
     rows.append({"proxy": "flops", "batch": 0, "value": flops.value, "seconds": flops.seconds})
     for b in batches:
-        ctx = ProxyContext(model, ProxyBatch.from_any(None), seed=seed, input_shape=shape)
-        t = time.perf_counter()
-        v = _failed_as_nan(zen, ctx, batch_size=b)
-        rows.append({"proxy": "zen", "batch": b, "value": v, "seconds": time.perf_counter() - t})
+        if "zen" in which:
+            ctx = ProxyContext(model, ProxyBatch.from_any(None), seed=seed, input_shape=shape)
+            t = time.perf_counter()
+            v = _failed_as_nan(zen, ctx, batch_size=b)
+            rows.append({"proxy": "zen", "batch": b, "value": v, "seconds": time.perf_counter() - t})
+        if "az" not in which:
+            continue
         ctx = ProxyContext(model, ProxyBatch.from_any(None), seed=seed, input_shape=shape)
         t = time.perf_counter()
         az = _failed_as_nan(_az_pass, ctx, batch_size=b)
@@ -116,6 +119,8 @@ def summarise(raw, out: Path) -> str:
         n = len(wide)
         t = truth.reindex(wide.index).to_numpy(dtype=float)
         for proxy in ("zen", *AZ, "az_nas"):
+            if (AZ[0] if proxy in (*AZ, "az_nas") else proxy) not in {p for p, _b in wide.columns}:
+                continue
             for b in batches:
                 if proxy == "az_nas":
                     cols = pd.DataFrame({p: wide[(p, b)] for p in AZ} | {"flops": wide[("flops", 0)]})
@@ -147,6 +152,7 @@ def main(argv=None) -> int:
                     help="comma-separated space:task pairs")
     ap.add_argument("--n", type=int, default=20, help="architectures per pair")
     ap.add_argument("--batches", default="64,16,8,4", help="batch sizes, the largest is the reference")
+    ap.add_argument("--proxies", default="zen,az", help="zen, az (the AZ-NAS components) or both")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="experiments/results/gaussian_batch_size")
     ap.add_argument("--summary-only", action="store_true", help="summarise raw.csv without scoring")
@@ -179,7 +185,7 @@ def main(argv=None) -> int:
                 for i, arch in enumerate(sample_archs(sp, task, args.n, args.seed)):
                     if (sp.name, task, arch) in done:
                         continue
-                    rows = measure(sp, task, arch, batches, args.seed)
+                    rows = measure(sp, task, arch, batches, args.seed, args.proxies.split(","))
                     w.writerows(rows)
                     fh.flush()
                     os.fsync(fh.fileno())

@@ -389,6 +389,20 @@ def test_zen_reads_the_feature_map_naslib_reads(macro, task):
     assert np.isfinite(v)
 
 
+def test_az_nas_on_jigsaw_pools_the_nine_tiles(macro):
+    """jigsaw's encoder runs once per tile: AZ-NAS takes every tile's layer features as one batch
+    (it failed before: the nine chains interleaved)."""
+    import torch
+
+    from zcnas.proxies import score_model
+
+    names = ["az_expressivity", "az_progressivity", "az_trainability"]
+    torch.manual_seed(0)
+    model = macro.build("1234", task="jigsaw")
+    res = score_model(model, None, names, input_shape=(27, 32, 32), seed=0, raise_errors=True)
+    assert all(np.isfinite(res[n].value) for n in names) and res["az_expressivity"].value > 0
+
+
 def test_normal_and_autoencoder_build_the_same_network(micro, macro):
     """The two generative tasks share head, outputs and input, so their networks are equal module for
     module and weight for weight under the same seed; every other pair of tasks differs."""

@@ -450,16 +450,25 @@ def _az_pass(ctx: ProxyContext, batch_size: int = 64) -> dict[str, float]:
     if ctx.memory_format is not None and x.dim() == 4:
         x = x.contiguous(memory_format=ctx.memory_format)
     trunk = _trunk(m, "AZ-NAS (layer features)")
-    feats: list[torch.Tensor] = []
-    handles = [trunk[0].register_forward_pre_hook(lambda _m, inp: feats.append(inp[0]))]
-    handles += [blk.register_forward_hook(lambda _m, _i, out: feats.append(out)) for blk in trunk]
+    # calls[k]: the tensors of layer feature k (0: the trunk's input, k: block k's output), one per
+    # call; a trunk run several times in one forward (TNB101 jigsaw: once per tile) gives each
+    # feature all its calls, which count as one batch (their rows stacked)
+    calls: list[list[torch.Tensor]] = [[] for _ in range(len(trunk) + 1)]
+    handles = [trunk[0].register_forward_pre_hook(lambda _m, inp: calls[0].append(inp[0]))]
+    handles += [blk.register_forward_hook(lambda _m, _i, out, k=k: calls[k].append(out))
+                for k, blk in enumerate(trunk, start=1)]
     with _hooks(handles):
         m(x)
+    if len({len(c) for c in calls}) != 1:
+        raise ValueError(f"AZ-NAS: the trunk's blocks ran unequal numbers of times {[len(c) for c in calls]}")
+
+    def rows(ts: list[torch.Tensor]) -> torch.Tensor:  # (calls x batch x H x W, C), float64
+        return torch.cat([t.permute(0, 2, 3, 1).reshape(-1, t.shape[1]) for t in ts]).to(torch.float64)
+
     # expressivity: entropy of the normalised eigenvalues of each feature's channel covariance
     expr = []
-    for f in feats:
-        b, c, h, w = f.shape
-        z = f.detach().permute(0, 2, 3, 1).reshape(b * h * w, c).to(torch.float64)
+    for fs in calls:
+        z = rows([f.detach() for f in fs])
         z = z - z.mean(0, keepdim=True)
         s = torch.linalg.eigvalsh(z.t() @ z / z.shape[0]).clamp_min(0)
         p = s / s.sum()
@@ -467,21 +476,19 @@ def _az_pass(ctx: ProxyContext, batch_size: int = 64) -> dict[str, float]:
     expr_a = np.asarray(expr)
     # trainability: spectral norm of each block's Jacobian, estimated with Rademacher vectors
     scores = []
-    for i in range(len(feats) - 1, 0, -1):
-        f_out, f_in = feats[i], feats[i - 1]
-        g_out = (torch.bernoulli(torch.full(f_out.shape, 0.5, device=ctx.device), generator=gen) - 0.5) * 2
-        (g_in,) = torch.autograd.grad(f_out, f_in, g_out, retain_graph=True, allow_unused=True)
-        if g_in is None:
-            g_in = torch.zeros_like(f_in)
-        if g_in.shape == g_out.shape and torch.equal(g_in, g_out):
+    for i in range(len(calls) - 1, 0, -1):
+        outs, ins = calls[i], calls[i - 1]
+        g_outs = [(torch.bernoulli(torch.full(f.shape, 0.5, device=ctx.device), generator=gen) - 0.5) * 2
+                  for f in outs]
+        g_ins = list(torch.autograd.grad(outs, ins, g_outs, retain_graph=True, allow_unused=True))
+        g_ins = [torch.zeros_like(f) if g is None else g for f, g in zip(ins, g_ins)]
+        if all(gi.shape == go.shape and torch.equal(gi, go) for gi, go in zip(g_ins, g_outs)):
             scores.append(-math.inf)  # an identity block
             continue
-        if g_in.shape[2:] != g_out.shape[2:]:
-            g_in = nn.functional.pixel_unshuffle(g_in, g_in.shape[2] // g_out.shape[2])
-        bo, co, ho, wo = g_out.shape
-        go = g_out.permute(0, 2, 3, 1).reshape(bo * ho * wo, co).to(torch.float64)
-        gi = g_in.permute(0, 2, 3, 1).reshape(bo * ho * wo, -1).to(torch.float64)
-        smax = float(torch.linalg.svdvals(gi.t() @ go / (bo * ho * wo)).max())
+        if g_ins[0].shape[2:] != g_outs[0].shape[2:]:
+            g_ins = [nn.functional.pixel_unshuffle(g, g.shape[2] // go.shape[2]) for g, go in zip(g_ins, g_outs)]
+        go, gi = rows(g_outs), rows(g_ins)
+        smax = float(torch.linalg.svdvals(gi.t() @ go / go.shape[0]).max())
         scores.append(-smax - 1.0 / (smax + 1e-6) + 2.0)
     return {"expressivity": float(expr_a.sum()),
             "progressivity": float(np.min(expr_a[1:] - expr_a[:-1])),
