@@ -648,3 +648,16 @@ def test_scoring_script_adds_a_new_proxy_on_the_same_prefix(tmp_path):
         rows = st.frame("scores")
     assert rows.groupby("proxy")["arch"].nunique().to_dict() == {"l2_norm": 4, "params": 4}
     assert not rows.duplicated(["run_key", "arch", "proxy"]).any()
+
+
+def test_agreement_compares_a_batch_variant_with_its_published_proxy():
+    """experiments/tnb101_agreement.py sets own ``zen_b4`` beside the published ``zen`` (same
+    function, options but the batch size); a proxy without a published counterpart gets none."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from experiments.tnb101_agreement import published_name
+
+    pub = {"zen", "synflow", "epe_nas", "fisher"}
+    assert published_name("zen_b4", pub) == "zen"
+    assert published_name("synflow", pub) == "synflow"
+    assert published_name("az_expressivity", pub) is None and published_name("meco", pub) is None
