@@ -109,14 +109,16 @@ def _run_key(sp, task: str, args) -> str:
     return f"zcnas:tnb101:{sp.name}:{task}:seed{args.seed}:v{VERSION}" + (":dedupe" if args.dedupe else "")
 
 
-def _done(st, run_key: str, proxies: list[str]) -> set[str]:
-    """Architectures of a run that have every proxy asked for."""
+def _done(st, run_keys: dict[str, str], proxies: list[str]) -> dict[str, set[str]]:
+    """Per task, the architectures of its run (``run_keys``: task -> run key) that have every proxy
+    asked for."""
     if "scores" not in st.tables():
-        return set()
+        return {t: set() for t in run_keys}
     prev = st.frame("scores")
-    prev = prev[(prev["run_key"] == run_key) & prev["proxy"].isin(proxies)]  # the proxies asked for
-    counts = prev.groupby("arch")["proxy"].nunique()
-    return set(counts[counts >= len(proxies)].index)
+    prev = prev[prev["run_key"].isin(set(run_keys.values())) & prev["proxy"].isin(proxies)]
+    counts = prev.groupby(["run_key", "arch"])["proxy"].nunique()
+    full = counts[counts >= len(proxies)].reset_index()
+    return {t: set(full.loc[full["run_key"] == k, "arch"]) for t, k in run_keys.items()}
 
 
 def score_pair(sp, task: str, proxies: list[str], args, limit: int = 0) -> int:
@@ -146,7 +148,7 @@ def score_pair(sp, task: str, proxies: list[str], args, limit: int = 0) -> int:
         members.setdefault(sp.canonical(a) if args.dedupe else a, []).append(a)
     new = 0
     with RecordStore(args.store, "a") as st:
-        done = {t: _done(st, k, proxies) for t, k in keys.items()}
+        done = _done(st, keys, proxies)
         runs = st.frame("runs") if "runs" in st.tables() else None
         known = set() if runs is None else set(runs["run_key"])
         for t, k in keys.items():
