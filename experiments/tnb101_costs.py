@@ -12,6 +12,7 @@ summary ``costs.md`` is rewritten at the end.
 
     OMP_NUM_THREADS=1 python -m experiments.tnb101_costs            # defaults below
     python -m experiments.tnb101_costs --tasks class_scene jigsaw --groups synflow params
+    python -m experiments.tnb101_costs --groups zen az --retry-failed   # after a fix: time them again
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ log = logging.getLogger("zcnas.experiments")
 OUT = Path(__file__).resolve().parent / "results" / "tnb101"
 #: proxy groups timed together because they share one pass
 GROUPS: dict[str, tuple[str, ...]] = {
-    "synflow": ("synflow",), "zen": ("zen",), "meco": ("meco", "meco_opt"),
+    "synflow": ("synflow",), "zen": ("zen",), "zen_b4": ("zen_b4",), "meco": ("meco", "meco_opt"),
     "az": ("az_expressivity", "az_progressivity", "az_trainability"), "te_lr": ("te_lr",),
     "params": ("params",), "flops": ("flops",), "l2_norm": ("l2_norm",),
 }
@@ -47,6 +48,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--nice", type=int, default=10, help="increment of this process's niceness")
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--retry-failed", action="store_true",
+                    help="drop the rows of the chosen groups that failed and time those groups again")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.nice:
@@ -64,7 +67,14 @@ def main(argv=None) -> int:
     done = set()
     if path.exists():
         with path.open() as fh:
-            done = {(r["space"], r["arch"], r["task"], r["group"]) for r in csv.DictReader(fh)}
+            rows = list(csv.DictReader(fh))
+        if args.retry_failed:
+            failed = {_key(r) for r in rows if r["group"] in args.groups and r["status"] != "ok"}
+            if failed:
+                rows = [r for r in rows if _key(r) not in failed]
+                _rewrite(path, rows)
+                log.info("retrying %d failed (space, arch, task, group) item(s)", len(failed))
+        done = {_key(r) for r in rows}
     new = not path.exists()
     with path.open("a", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=FIELDS)
@@ -95,6 +105,20 @@ def main(argv=None) -> int:
                     log.info("%s %s %-16s %-8s %7.2f s %s", sp.name, a, task, g, wall, shown)
     _summary(path, out / "costs.md", args.threads)
     return 0
+
+
+def _key(row: dict) -> tuple[str, str, str, str]:
+    return row["space"], row["arch"], row["task"], row["group"]
+
+
+def _rewrite(path: Path, rows: list[dict]) -> None:
+    """Replace ``costs.csv`` by ``rows`` (written beside it, then moved: never half a file)."""
+    tmp = path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+    tmp.replace(path)
 
 
 def _summary(path: Path, md: Path, threads: int) -> None:
