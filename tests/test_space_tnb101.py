@@ -661,3 +661,33 @@ def test_agreement_compares_a_batch_variant_with_its_published_proxy():
     assert published_name("zen_b4", pub) == "zen"
     assert published_name("synflow", pub) == "synflow"
     assert published_name("az_expressivity", pub) is None and published_name("meco", pub) is None
+
+
+def test_cost_table_times_again_what_failed_and_keeps_the_rest(tmp_path):
+    """``tnb101_costs --retry-failed`` replaces a failed row by a new timing and keeps every row that
+    succeeded (a rerun without it resumes and times nothing twice)."""
+    import csv
+
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from experiments.tnb101_costs import FIELDS
+    from experiments.tnb101_costs import main as costs_main
+
+    base = ["--archs", "tnb101_macro:64-1234-basic", "--tasks", "room_layout", "--nice", "0",
+            "--out", str(tmp_path)]
+    assert costs_main(base + ["--groups", "params", "l2_norm"]) == 0
+    path = tmp_path / "costs.csv"
+    rows = list(csv.DictReader(path.open()))
+    assert [r["status"] for r in rows] == ["ok", "ok"]
+    rows[0].update(status="failed", reason="RuntimeError: an old bug", value="")
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+    assert costs_main(base + ["--groups", "params", "l2_norm"]) == 0  # resumes: the failure stays
+    assert [r["status"] for r in csv.DictReader(path.open())] == ["failed", "ok"]
+    assert costs_main(base + ["--groups", "params", "l2_norm", "--retry-failed"]) == 0
+    after = {r["group"]: r for r in csv.DictReader(path.open())}
+    assert sorted(after) == ["l2_norm", "params"] and all(r["status"] == "ok" for r in after.values())
+    assert after["l2_norm"] == rows[1] and float(after["params"]["value"]) > 0
+    assert "Failures" in (tmp_path / "costs.md").read_text()
